@@ -1,0 +1,66 @@
+//! Command-line flags. Parsed here, validated into each command's config in `commands/`.
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "okta-connector",
+    version,
+    about = "Okta connector: triggers and actions over the Core Okta API v1"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a simulated Okta org on this machine (a sandbox for trying the tool, and what the tests use).
+    Sim(SimArgs),
+    /// Start a simulated org in-process and walk through what the connector does against it.
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SimArgs {
+    /// Port to listen on (0 picks a free one).
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+    /// Address to bind. The simulator speaks plain HTTP, so it stays on loopback unless told otherwise.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub bind: std::net::IpAddr,
+    /// The SSWS API token to accept (read from OKTA_SIM_API_TOKEN; generated and printed when absent).
+    #[arg(long, env = "OKTA_SIM_API_TOKEN", hide_env_values = true)]
+    pub api_token: Option<String>,
+    /// Users to seed (besides the admin).
+    #[arg(long, default_value_t = 50)]
+    pub users: usize,
+    /// Groups to seed (besides Everyone).
+    #[arg(long, default_value_t = 10)]
+    pub groups: usize,
+    /// Apps to seed.
+    #[arg(long, default_value_t = 5)]
+    pub apps: usize,
+    /// System Log events of seeded history (spread over the last 30 days).
+    #[arg(long, default_value_t = 500)]
+    pub log_events: usize,
+    /// Seed of the generated data: the same seed gives the same org.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Rate limits to enforce: workforce, enterprise or off.
+    #[arg(long, default_value = "workforce")]
+    pub rate_limits: okta_sim::RateLimitTier,
+    /// Latency added to every API response, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    pub latency_ms: u64,
+    /// The org name used in seeded logins (`alice.smith1@NAME.example.com`).
+    #[arg(long, default_value = "acme")]
+    pub org_name: String,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Seed of the simulated org.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}

@@ -1,0 +1,126 @@
+//! Who is calling. Today: SSWS API tokens. The OAuth issue adds bearer and DPoP access tokens here;
+//! routes never look at credentials, only at the [`Principal`] this module puts on the request.
+
+use std::sync::Arc;
+
+use axum::http::{HeaderMap, header};
+
+use crate::Sim;
+use crate::http::ApiError;
+use crate::syslog::Entity;
+
+/// The authenticated caller of a request.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    /// The admin user acting (the System Log actor).
+    pub actor: Arc<Entity>,
+    /// Granted OAuth scopes; `None` for an API token, which carries its admin's full rights.
+    pub scopes: Option<Vec<String>>,
+}
+
+impl Principal {
+    /// Whether the caller may use an endpoint that needs `scope` (`okta.x.manage` implies `.read`).
+    pub fn allows(&self, scope: &str) -> bool {
+        match &self.scopes {
+            None => true,
+            Some(granted) => granted.iter().any(|g| {
+                g == scope
+                    || (scope.ends_with(".read")
+                        && g.strip_suffix(".manage") == scope.strip_suffix(".read"))
+            }),
+        }
+    }
+}
+
+/// The scope Okta requires for a `/api/v1` request (FACTS.md §1a), checked once OAuth tokens exist.
+pub fn required_scope(method: &str, path: &str) -> Option<&'static str> {
+    let read = method == "GET";
+    let rest = path.strip_prefix("/api/v1/")?;
+    let family = rest.split('/').next().unwrap_or("");
+    let pick = |r: &'static str, m: &'static str| Some(if read { r } else { m });
+    match family {
+        "users" => pick("okta.users.read", "okta.users.manage"),
+        "groups" => pick("okta.groups.read", "okta.groups.manage"),
+        "apps" => pick("okta.apps.read", "okta.apps.manage"),
+        "logs" => Some("okta.logs.read"),
+        "eventHooks" => pick("okta.eventHooks.read", "okta.eventHooks.manage"),
+        "meta" if rest.starts_with("meta/types") => {
+            pick("okta.userTypes.read", "okta.userTypes.manage")
+        }
+        "meta" => pick("okta.schemas.read", "okta.schemas.manage"),
+        _ => None,
+    }
+}
+
+/// Checks the `Authorization` header. A bad or unknown SSWS token is 401 E0000011; a missing or
+/// malformed header is 403 E0000005, as Okta answers.
+pub fn authenticate(sim: &Sim, headers: &HeaderMap) -> Result<Principal, ApiError> {
+    let value = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim);
+    let Some(value) = value.filter(|v| !v.is_empty()) else {
+        return Err(ApiError::new(403, "E0000005", "Invalid session"));
+    };
+    let (scheme, credential) = value.split_once(' ').unwrap_or((value, ""));
+    if !scheme.eq_ignore_ascii_case("SSWS") {
+        return Err(ApiError::new(401, "E0000011", "Invalid token provided"));
+    }
+    let token = credential.trim();
+    let known = sim
+        .api_tokens
+        .read()
+        .iter()
+        .any(|t| constant_time_eq(t, token));
+    if !known {
+        return Err(ApiError::new(401, "E0000011", "Invalid token provided"));
+    }
+    Ok(Principal {
+        actor: sim.admin.clone(),
+        scopes: None,
+    })
+}
+
+/// Compares secrets without an early exit, so timing does not reveal a prefix.
+fn constant_time_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scopes_follow_okta_naming() {
+        assert_eq!(
+            required_scope("GET", "/api/v1/users"),
+            Some("okta.users.read")
+        );
+        assert_eq!(
+            required_scope("POST", "/api/v1/users/x/lifecycle/activate"),
+            Some("okta.users.manage")
+        );
+        assert_eq!(
+            required_scope("GET", "/api/v1/meta/types/user"),
+            Some("okta.userTypes.read")
+        );
+        assert_eq!(
+            required_scope("GET", "/api/v1/meta/schemas/user/default"),
+            Some("okta.schemas.read")
+        );
+        let p = Principal {
+            actor: Arc::new(Entity {
+                id: "x".into(),
+                kind: "User",
+                alternate_id: "a".into(),
+                display_name: "A".into(),
+            }),
+            scopes: Some(vec!["okta.users.manage".into()]),
+        };
+        assert!(p.allows("okta.users.read"));
+        assert!(p.allows("okta.users.manage"));
+        assert!(!p.allows("okta.groups.read"));
+        assert!(constant_time_eq("abc", "abc") && !constant_time_eq("abc", "abd"));
+    }
+}

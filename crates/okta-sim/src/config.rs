@@ -1,0 +1,79 @@
+//! How a simulated org is shaped: its size, its seed and its limits.
+
+use std::str::FromStr;
+
+/// Which of Okta's published per-minute rate limits the org enforces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RateLimitTier {
+    /// Okta's Workforce tier (e.g. 120/min on `/api/v1/logs`, 600/min on `/api/v1/users`).
+    #[default]
+    Workforce,
+    /// Okta's Enterprise tier (e.g. 50/min on `/api/v1/logs`).
+    Enterprise,
+    /// No limits: every bucket allows a million requests a minute (headers still sent).
+    Off,
+}
+
+impl FromStr for RateLimitTier {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "workforce" => Ok(RateLimitTier::Workforce),
+            "enterprise" => Ok(RateLimitTier::Enterprise),
+            "off" | "none" => Ok(RateLimitTier::Off),
+            other => Err(format!(
+                "unknown rate-limit tier '{other}': use workforce, enterprise or off"
+            )),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct SimConfig {
+    /// Users to seed (besides the admin).
+    pub users: usize,
+    /// Groups to seed (besides Everyone).
+    pub groups: usize,
+    pub apps: usize,
+    /// System Log events of seeded history, spread over the 30 days before start.
+    pub log_events: usize,
+    /// Same seed, same org.
+    pub seed: u64,
+    pub rate_limits: RateLimitTier,
+    /// Added to every `/api/v1` response.
+    pub latency_ms: u64,
+    /// The SSWS token to accept; generated when absent.
+    pub api_token: Option<String>,
+    /// Whether the custom `employeeId` attribute is required, as in an org that enforces it. Off only
+    /// to replay traffic recorded against orgs without required custom attributes.
+    pub require_custom_attributes: bool,
+    /// The org's subdomain, used in emails and display names (`acme` → `admin@acme.example.com`).
+    pub org_name: String,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        SimConfig {
+            users: 50,
+            groups: 10,
+            apps: 5,
+            log_events: 500,
+            seed: 1,
+            rate_limits: RateLimitTier::Workforce,
+            latency_ms: 0,
+            api_token: None,
+            require_custom_attributes: true,
+            org_name: "acme".into(),
+        }
+    }
+}
+
+impl SimConfig {
+    /// A small org with rate limits off: the usual start of a test.
+    pub fn small() -> Self {
+        SimConfig {
+            rate_limits: RateLimitTier::Off,
+            ..Default::default()
+        }
+    }
+}

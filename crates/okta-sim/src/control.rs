@@ -1,0 +1,228 @@
+//! The control API (`/control/...`, outside `/api/v1`, no auth): what tests and benchmarks use to
+//! steer the org: faults, the clock, rate-limit tier, late System Log events, request counters.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use axum::extract::State;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use parking_lot::Mutex;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::clock::iso_ms;
+use crate::faults::FaultConfig;
+use crate::http::ApiError;
+use crate::syslog::{NewEvent, RequestCtx};
+use crate::{RateLimitTier, Sim};
+
+/// Requests served, by method + route template and status. Status 0 counts injected resets.
+#[derive(Debug, Default)]
+pub struct Counters {
+    total: AtomicU64,
+    throttled: AtomicU64,
+    by_route: Mutex<BTreeMap<String, BTreeMap<u16, u64>>>,
+}
+
+impl Counters {
+    pub fn record(&self, method: &str, route: &str, status: u16) {
+        self.total.fetch_add(1, Ordering::Relaxed);
+        if status == 429 {
+            self.throttled.fetch_add(1, Ordering::Relaxed);
+        }
+        *self
+            .by_route
+            .lock()
+            .entry(format!("{method} {route}"))
+            .or_default()
+            .entry(status)
+            .or_default() += 1;
+    }
+
+    pub fn total(&self) -> u64 {
+        self.total.load(Ordering::Relaxed)
+    }
+
+    /// 429 answers (rate, concurrency and storms).
+    pub fn throttled(&self) -> u64 {
+        self.throttled.load(Ordering::Relaxed)
+    }
+
+    /// Requests for `"GET /api/v1/users"`-style keys, any status.
+    pub fn count(&self, key: &str) -> u64 {
+        self.by_route
+            .lock()
+            .get(key)
+            .map(|m| m.values().sum())
+            .unwrap_or(0)
+    }
+
+    pub fn snapshot(&self) -> Value {
+        let routes: BTreeMap<String, BTreeMap<String, u64>> = self
+            .by_route
+            .lock()
+            .iter()
+            .map(|(k, m)| {
+                (
+                    k.clone(),
+                    m.iter().map(|(s, n)| (s.to_string(), *n)).collect(),
+                )
+            })
+            .collect();
+        json!({"total": self.total(), "throttled": self.throttled(), "routes": routes})
+    }
+
+    pub fn reset(&self) {
+        self.total.store(0, Ordering::Relaxed);
+        self.throttled.store(0, Ordering::Relaxed);
+        self.by_route.lock().clear();
+    }
+}
+
+pub fn routes() -> Router<Arc<Sim>> {
+    Router::new()
+        .route("/health", get(|| async { Json(json!({"status": "ok"})) }))
+        .route(
+            "/counters",
+            get(|State(sim): State<Arc<Sim>>| async move { Json(sim.counters.snapshot()) }).delete(
+                |State(sim): State<Arc<Sim>>| async move {
+                    sim.counters.reset();
+                    Json(sim.counters.snapshot())
+                },
+            ),
+        )
+        .route(
+            "/faults",
+            get(|State(sim): State<Arc<Sim>>| async move { Json(json!(sim.faults.get())) })
+                .put(set_faults)
+                .delete(|State(sim): State<Arc<Sim>>| async move {
+                    sim.faults.clear();
+                    Json(json!(sim.faults.get()))
+                }),
+        )
+        .route("/faults/storm", post(storm))
+        .route("/clock", get(clock).post(set_clock))
+        .route("/rate-limits", get(rate_limits).put(set_rate_limits))
+        .route("/logs/late", post(late_events))
+}
+
+async fn set_faults(State(sim): State<Arc<Sim>>, Json(config): Json<FaultConfig>) -> Json<Value> {
+    sim.faults.set(config);
+    Json(json!(sim.faults.get()))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Storm {
+    seconds: f64,
+}
+
+/// Every Okta request gets 429 E0000047 for the next `seconds` (simulated time).
+async fn storm(State(sim): State<Arc<Sim>>, Json(s): Json<Storm>) -> Json<Value> {
+    sim.faults
+        .storm(sim.clock.now_ms(), (s.seconds * 1000.0) as i64);
+    Json(json!(sim.faults.get()))
+}
+
+fn clock_state(sim: &Sim) -> Value {
+    let now = sim.clock.now_ms();
+    json!({"now": iso_ms(now), "epochMs": now, "frozen": sim.clock.is_frozen()})
+}
+
+async fn clock(State(sim): State<Arc<Sim>>) -> Json<Value> {
+    Json(clock_state(&sim))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct ClockChange {
+    /// `true` stops the clock, `false` lets it run.
+    freeze: Option<bool>,
+    /// Freeze at this epoch-ms instant.
+    at_epoch_ms: Option<i64>,
+    advance_ms: Option<i64>,
+}
+
+async fn set_clock(State(sim): State<Arc<Sim>>, Json(c): Json<ClockChange>) -> Json<Value> {
+    match (c.freeze, c.at_epoch_ms) {
+        (Some(true), at) | (None, at @ Some(_)) => sim.clock.freeze(at),
+        (Some(false), _) => sim.clock.unfreeze(),
+        (None, None) => {}
+    }
+    if let Some(ms) = c.advance_ms {
+        sim.clock.advance_ms(ms);
+    }
+    Json(clock_state(&sim))
+}
+
+fn tier_name(t: RateLimitTier) -> &'static str {
+    match t {
+        RateLimitTier::Workforce => "workforce",
+        RateLimitTier::Enterprise => "enterprise",
+        RateLimitTier::Off => "off",
+    }
+}
+
+async fn rate_limits(State(sim): State<Arc<Sim>>) -> Json<Value> {
+    Json(json!({"tier": tier_name(sim.limits.tier()), "inFlight": sim.limits.in_flight()}))
+}
+
+#[derive(Deserialize)]
+struct TierChange {
+    tier: String,
+    #[serde(rename = "concurrencyLimit")]
+    concurrency_limit: Option<usize>,
+}
+
+async fn set_rate_limits(
+    State(sim): State<Arc<Sim>>,
+    Json(t): Json<TierChange>,
+) -> Result<Json<Value>, ApiError> {
+    let tier = t
+        .tier
+        .parse::<RateLimitTier>()
+        .map_err(|e| ApiError::validation("tier", e))?;
+    sim.limits.set_tier(tier);
+    if let Some(n) = t.concurrency_limit {
+        sim.limits.set_concurrency_limit(n);
+    }
+    Ok(rate_limits(State(sim)).await)
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct LateEvents {
+    /// How many events to insert.
+    count: usize,
+    /// How far before now their `published` time lies.
+    published_ago_ms: i64,
+    #[serde(default)]
+    event_type: Option<String>,
+}
+
+/// Inserts events that are persisted now but `published` in the past, as Okta's delayed events are.
+async fn late_events(
+    State(sim): State<Arc<Sim>>,
+    Json(l): Json<LateEvents>,
+) -> Result<Json<Value>, ApiError> {
+    let event_type: &'static str = match l.event_type.as_deref() {
+        None => "user.session.start",
+        Some(t) => crate::syslog::known_event_type(t)
+            .ok_or_else(|| ApiError::validation("eventType", format!("unknown event type {t}")))?,
+    };
+    let now = sim.clock.now_ms();
+    let ctx = RequestCtx {
+        request_id: format!("late{}", now),
+        request_uri: "/login/do-login".into(),
+        actor: sim.admin.clone(),
+        client: crate::syslog::default_client(),
+    };
+    let mut uuids = Vec::with_capacity(l.count);
+    for _ in 0..l.count {
+        let ev = NewEvent::success(event_type, "Late event", vec![]);
+        uuids.push(sim.log_at(&ctx, ev, now - l.published_ago_ms));
+    }
+    Ok(Json(json!({"inserted": uuids})))
+}

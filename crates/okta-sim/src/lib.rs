@@ -1,0 +1,120 @@
+//! okta-sim: a simulated Okta org serving the Core Okta API v1 on loopback.
+//!
+//! It is an independent reading of Okta's protocol (it shares no code with the client), so a client
+//! that works against it should work against Okta. Start one in-process with [`spawn`] on port 0 and
+//! talk to [`SimServer::base_url`] with the API token from [`SimServer::api_token`].
+
+pub mod auth;
+pub mod clock;
+pub mod config;
+pub mod control;
+pub mod faults;
+pub mod filter;
+pub mod http;
+pub mod ratelimit;
+pub mod rng;
+pub mod routes;
+mod seed;
+mod server;
+pub mod state;
+pub mod syslog;
+
+use std::sync::{Arc, OnceLock};
+
+use parking_lot::{Mutex, RwLock};
+
+pub use config::{RateLimitTier, SimConfig};
+pub use server::{SimServer, spawn};
+
+use crate::clock::Clock;
+use crate::faults::Faults;
+use crate::ratelimit::RateLimiter;
+use crate::rng::Rng;
+use crate::state::Org;
+use crate::syslog::{Entity, LogEvent, LogStore, NewEvent, RequestCtx};
+
+/// The whole simulated org, shared by every request.
+#[derive(Debug)]
+pub struct Sim {
+    pub config: SimConfig,
+    pub clock: Clock,
+    pub org: RwLock<Org>,
+    pub logs: LogStore,
+    pub limits: RateLimiter,
+    pub faults: Faults,
+    pub counters: control::Counters,
+    /// The API tokens the org accepts (SSWS).
+    pub api_tokens: RwLock<Vec<String>>,
+    /// The admin the API token belongs to: the System Log actor of API calls.
+    pub admin: Arc<Entity>,
+    /// Random source for event uuids and transaction ids (seeded, so a run is reproducible).
+    rng: Mutex<Rng>,
+    base_url: OnceLock<String>,
+}
+
+impl Sim {
+    /// Builds and seeds an org. `api_token` comes from the config or is generated.
+    pub fn new(config: SimConfig) -> Arc<Sim> {
+        let clock = Clock::default();
+        let token = config
+            .api_token
+            .clone()
+            .unwrap_or_else(|| format!("00{}", Rng::from_os().alphanumeric(40)));
+        let limits = RateLimiter::new(config.rate_limits);
+        let (org, admin) = seed::org(&config, clock.now_ms());
+        let sim = Arc::new(Sim {
+            clock,
+            org: RwLock::new(org),
+            logs: LogStore::default(),
+            limits,
+            faults: Faults::default(),
+            counters: control::Counters::default(),
+            api_tokens: RwLock::new(vec![token]),
+            admin,
+            rng: Mutex::new(Rng::new(config.seed ^ 0x10_6E)),
+            base_url: OnceLock::new(),
+            config,
+        });
+        seed::history(&sim);
+        sim
+    }
+
+    /// `http://127.0.0.1:PORT` once the server is bound (empty before).
+    pub fn base_url(&self) -> &str {
+        self.base_url.get().map(String::as_str).unwrap_or("")
+    }
+
+    pub(crate) fn set_base_url(&self, url: String) {
+        let _ = self.base_url.set(url);
+    }
+
+    /// The first API token (the one printed on start).
+    pub fn api_token(&self) -> String {
+        self.api_tokens.read()[0].clone()
+    }
+
+    /// Writes an event to the System Log as Okta would for `ctx`'s request, published now.
+    pub fn log(&self, ctx: &RequestCtx, event: NewEvent) {
+        let now = self.clock.now_ms();
+        self.log_at(ctx, event, now);
+    }
+
+    /// Writes an event whose `published` time is `published_ms` (earlier than now for late events).
+    /// Returns the event's uuid.
+    pub fn log_at(&self, ctx: &RequestCtx, event: NewEvent, published_ms: i64) -> String {
+        let (uuid, transaction_id) = {
+            let mut rng = self.rng.lock();
+            (rng.uuid(), rng.alphanumeric(26))
+        };
+        self.logs.append(LogEvent {
+            seq: 0,
+            stored_ms: self.clock.now_ms(),
+            published_ms,
+            uuid: uuid.clone(),
+            event,
+            ctx: ctx.clone(),
+            transaction_id,
+        });
+        uuid
+    }
+}

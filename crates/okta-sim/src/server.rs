@@ -1,0 +1,317 @@
+//! The HTTP server: binding, graceful shutdown, and the layer every Okta request passes through
+//! (faults, concurrency and rate limits, authentication, and the headers Okta puts on every response).
+
+use std::cell::RefCell;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, MatchedPath, Request, State};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::clock::http_date;
+use crate::faults::Fault;
+use crate::http::ApiError;
+use crate::ratelimit::{Verdict, bucket_for};
+use crate::rng::Rng;
+use crate::syslog::{ClientInfo, RequestCtx};
+use crate::{Sim, SimConfig, auth, control, routes};
+
+/// A running simulator. Dropping it stops the server.
+#[derive(Debug)]
+pub struct SimServer {
+    sim: Arc<Sim>,
+    addr: SocketAddr,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl SimServer {
+    /// `http://127.0.0.1:PORT`, the org's base URL (what a user would call `https://acme.okta.com`).
+    pub fn base_url(&self) -> &str {
+        self.sim.base_url()
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn api_token(&self) -> String {
+        self.sim.api_token()
+    }
+
+    /// The org itself, for tests that inspect or steer it directly.
+    pub fn sim(&self) -> &Arc<Sim> {
+        &self.sim
+    }
+
+    /// Stops accepting connections, lets requests in flight finish, and waits for the server to end.
+    pub async fn shutdown(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for SimServer {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// Seeds an org from `config` and serves it on `addr` (port 0 picks a free port).
+pub async fn spawn(config: SimConfig, addr: SocketAddr) -> std::io::Result<SimServer> {
+    let listener = TcpListener::bind(addr).await?;
+    let addr = listener.local_addr()?;
+    let sim = tokio::task::spawn_blocking(move || Sim::new(config))
+        .await
+        .map_err(std::io::Error::other)?;
+    let host = if addr.ip().is_unspecified() {
+        "127.0.0.1".to_string()
+    } else if addr.is_ipv6() {
+        format!("[{}]", addr.ip())
+    } else {
+        addr.ip().to_string()
+    };
+    sim.set_base_url(format!("http://{host}:{}", addr.port()));
+    let app = router(sim.clone());
+    let (tx, rx) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let serve = axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            let _ = rx.await;
+        });
+        if let Err(e) = serve.await {
+            tracing::error!("simulator server stopped: {e}");
+        }
+    });
+    Ok(SimServer {
+        sim,
+        addr,
+        shutdown: Some(tx),
+        task: Some(task),
+    })
+}
+
+/// The whole app: Okta's API behind the Okta layer, the control API beside it.
+pub fn router(sim: Arc<Sim>) -> Router {
+    let okta = routes::api()
+        .fallback(path_not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(sim.clone(), okta_layer));
+    Router::new()
+        .merge(okta)
+        .nest("/control", control::routes())
+        .with_state(sim)
+}
+
+async fn path_not_found() -> ApiError {
+    ApiError::new(404, "E0000008", "The requested path was not found")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        405,
+        "E0000022",
+        "The endpoint does not support the provided HTTP method",
+    )
+}
+
+thread_local! {
+    static RNG: RefCell<Rng> = RefCell::new(Rng::from_os());
+}
+
+/// `X-Okta-Request-Id`: unique per response, in Okta's style.
+fn request_id() -> String {
+    RNG.with(|r| r.borrow_mut().alphanumeric(26))
+}
+
+async fn okta_layer(State(sim): State<Arc<Sim>>, mut req: Request, next: Next) -> Response {
+    let now = sim.clock.now_ms();
+    let request_id = request_id();
+    let method = req.method().as_str().to_string();
+    let path = req.uri().path().to_string();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_string())
+        .unwrap_or_else(|| "(unmatched)".into());
+
+    let latency = sim.config.latency_ms + sim.faults.latency_ms();
+    if latency > 0 {
+        tokio::time::sleep(Duration::from_millis(latency)).await;
+    }
+
+    let bucket = bucket_for(&method, &path);
+    let mut response = match sim.faults.decide(&path, now) {
+        Fault::Reset => {
+            sim.counters.record(&method, &route, 0);
+            return connection_reset();
+        }
+        Fault::Error(status) => {
+            let verdict = sim.limits.check(bucket, now);
+            let err = match status {
+                503 => ApiError::new(503, "E0000010", "Service is in read only mode"),
+                s => {
+                    let mut e = ApiError::internal();
+                    e.status = StatusCode::from_u16(s).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+                    e
+                }
+            };
+            finish(err.into_response(), &request_id, Some(verdict), now)
+        }
+        Fault::TooManyRequests => {
+            let mut verdict = sim.limits.peek(bucket, now);
+            verdict.remaining = 0;
+            finish(too_many(), &request_id, Some(verdict), now)
+        }
+        Fault::None => match sim.limits.enter() {
+            None => {
+                // Concurrency 429: Okta reports limit and remaining as 0; reset is an estimate.
+                let verdict = Verdict {
+                    allowed: false,
+                    limit: 0,
+                    remaining: 0,
+                    reset_s: now / 1000 + 60,
+                };
+                finish(too_many(), &request_id, Some(verdict), now)
+            }
+            Some(_slot) => {
+                let verdict = sim.limits.check(bucket, now);
+                if !verdict.allowed {
+                    finish(too_many(), &request_id, Some(verdict), now)
+                } else {
+                    match authorize(&sim, &req, &method, &path, &request_id) {
+                        Err(e) => finish(e.into_response(), &request_id, Some(verdict), now),
+                        Ok(ctx) => {
+                            req.extensions_mut().insert(ctx);
+                            let resp = next.run(req).await;
+                            finish(resp, &request_id, Some(verdict), now)
+                        }
+                    }
+                }
+            }
+        },
+    };
+    sim.counters
+        .record(&method, &route, response.status().as_u16());
+    response
+        .headers_mut()
+        .entry(header::CONTENT_TYPE)
+        .or_insert(HeaderValue::from_static("application/json"));
+    response
+}
+
+fn authorize(
+    sim: &Sim,
+    req: &Request,
+    method: &str,
+    path: &str,
+    request_id: &str,
+) -> Result<RequestCtx, ApiError> {
+    let principal = auth::authenticate(sim, req.headers())?;
+    if let Some(scope) = auth::required_scope(method, path)
+        && !principal.allows(scope)
+    {
+        return Err(ApiError::new(
+            403,
+            "E0000006",
+            "You do not have permission to perform the requested action",
+        ));
+    }
+    let ip = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_else(|| "127.0.0.1".into());
+    let user_agent = req
+        .headers()
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    Ok(RequestCtx {
+        request_id: request_id.to_string(),
+        request_uri: path.to_string(),
+        actor: principal.actor,
+        client: Arc::new(ClientInfo {
+            user_agent,
+            ip,
+            city: "San Francisco",
+            state: "California",
+            country: "United States",
+            postal_code: "94105",
+            lat: 37.7897,
+            lon: -122.3972,
+        }),
+    })
+}
+
+fn too_many() -> Response {
+    ApiError::new(
+        429,
+        "E0000047",
+        "API call exceeded rate limit due to too many requests.",
+    )
+    .into_response()
+}
+
+/// Adds `Date`, `X-Okta-Request-Id` and the rate-limit headers Okta sends on every response.
+fn finish(mut resp: Response, request_id: &str, verdict: Option<Verdict>, now: i64) -> Response {
+    let h = resp.headers_mut();
+    let mut set = |name: &'static str, value: String| {
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            h.insert(HeaderName::from_static(name), v);
+        }
+    };
+    set("date", http_date(now));
+    set("x-okta-request-id", request_id.to_string());
+    if let Some(v) = verdict {
+        set("x-rate-limit-limit", v.limit.to_string());
+        set("x-rate-limit-remaining", v.remaining.to_string());
+        set("x-rate-limit-reset", v.reset_s.to_string());
+    }
+    resp
+}
+
+/// A response whose body fails at once: the client sees the connection drop mid-response.
+fn connection_reset() -> Response {
+    let stream = broken_body();
+    Response::builder()
+        .status(StatusCode::OK)
+        .body(Body::from_stream(stream))
+        .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+}
+
+fn broken_body()
+-> impl futures_core::Stream<Item = Result<axum::body::Bytes, std::io::Error>> + Send {
+    struct Broken;
+    impl futures_core::Stream for Broken {
+        type Item = Result<axum::body::Bytes, std::io::Error>;
+        fn poll_next(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<Option<Self::Item>> {
+            std::task::Poll::Ready(Some(Err(std::io::Error::new(
+                std::io::ErrorKind::ConnectionReset,
+                "injected connection reset",
+            ))))
+        }
+    }
+    Broken
+}

@@ -1,0 +1,325 @@
+//! The org's objects and their indexes. One `Org` behind one lock: every mutation is a short critical
+//! section, so a single lock keeps invariants (memberships, login index) trivially consistent.
+//! JSON rendering lives with each resource's routes; this module only holds data.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use serde_json::{Map, Value};
+
+use crate::rng::{Rng, sortable};
+
+/// Okta's user statuses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum UserStatus {
+    Staged,
+    Provisioned,
+    Active,
+    Recovery,
+    PasswordExpired,
+    LockedOut,
+    Suspended,
+    Deprovisioned,
+}
+
+impl UserStatus {
+    pub const ALL: [UserStatus; 8] = [
+        UserStatus::Staged,
+        UserStatus::Provisioned,
+        UserStatus::Active,
+        UserStatus::Recovery,
+        UserStatus::PasswordExpired,
+        UserStatus::LockedOut,
+        UserStatus::Suspended,
+        UserStatus::Deprovisioned,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UserStatus::Staged => "STAGED",
+            UserStatus::Provisioned => "PROVISIONED",
+            UserStatus::Active => "ACTIVE",
+            UserStatus::Recovery => "RECOVERY",
+            UserStatus::PasswordExpired => "PASSWORD_EXPIRED",
+            UserStatus::LockedOut => "LOCKED_OUT",
+            UserStatus::Suspended => "SUSPENDED",
+            UserStatus::Deprovisioned => "DEPROVISIONED",
+        }
+    }
+}
+
+/// What the simulator remembers of a user's credentials. Secrets are kept only as far as behaviour
+/// needs them (whether a password is set; the recovery question text); never rendered back.
+#[derive(Debug, Clone, Default)]
+pub struct Credentials {
+    pub password: Option<String>,
+    pub recovery_question: Option<String>,
+    pub recovery_answer: Option<String>,
+    /// `{type, name}`, e.g. `OKTA`/`OKTA`, `FEDERATION`/`FEDERATION`, `ACTIVE_DIRECTORY`/`ad.example.com`.
+    pub provider_type: String,
+    pub provider_name: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct User {
+    pub id: String,
+    pub status: UserStatus,
+    pub transitioning_to: Option<UserStatus>,
+    pub created: i64,
+    pub activated: Option<i64>,
+    pub status_changed: Option<i64>,
+    pub last_login: Option<i64>,
+    pub last_updated: i64,
+    pub password_changed: Option<i64>,
+    pub type_id: String,
+    pub profile: Map<String, Value>,
+    pub credentials: Credentials,
+    /// A pending one-time activation or reset token, as returned with `sendEmail=false`.
+    pub pending_token: Option<String>,
+}
+
+impl User {
+    pub fn login(&self) -> &str {
+        self.profile
+            .get("login")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+    }
+
+    pub fn display_name(&self) -> String {
+        let first = self.profile.get("firstName").and_then(Value::as_str);
+        let last = self.profile.get("lastName").and_then(Value::as_str);
+        match (first, last) {
+            (Some(f), Some(l)) => format!("{f} {l}"),
+            _ => self.login().to_string(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupType {
+    OktaGroup,
+    BuiltIn,
+    AppGroup,
+}
+
+impl GroupType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GroupType::OktaGroup => "OKTA_GROUP",
+            GroupType::BuiltIn => "BUILT_IN",
+            GroupType::AppGroup => "APP_GROUP",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Group {
+    pub id: String,
+    pub kind: GroupType,
+    pub created: i64,
+    pub last_updated: i64,
+    pub last_membership_updated: i64,
+    /// `{name, description}` plus any custom group attributes.
+    pub profile: Map<String, Value>,
+    /// For APP_GROUP: the app the group is imported from.
+    pub source_app: Option<String>,
+}
+
+impl Group {
+    pub fn name(&self) -> &str {
+        self.profile
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+    }
+}
+
+/// An application instance. Apps vary a lot by sign-on mode, so the rendered body is kept whole and
+/// the simulator only tracks the fields it acts on.
+#[derive(Debug, Clone)]
+pub struct App {
+    pub id: String,
+    pub status: String,
+    pub created: i64,
+    pub last_updated: i64,
+    /// The full application object except `id`, `status`, `created`, `lastUpdated`, `_links`.
+    pub body: Map<String, Value>,
+}
+
+impl App {
+    pub fn label(&self) -> &str {
+        self.body.get("label").and_then(Value::as_str).unwrap_or("")
+    }
+    pub fn name(&self) -> &str {
+        self.body.get("name").and_then(Value::as_str).unwrap_or("")
+    }
+}
+
+/// A user's assignment to an app (`AppUser`).
+#[derive(Debug, Clone)]
+pub struct AppUser {
+    pub user_id: String,
+    pub scope: &'static str,
+    pub status: &'static str,
+    pub created: i64,
+    pub last_updated: i64,
+    pub status_changed: i64,
+    pub user_name: String,
+    pub profile: Map<String, Value>,
+}
+
+/// A group's assignment to an app (`ApplicationGroupAssignment`).
+#[derive(Debug, Clone)]
+pub struct AppGroup {
+    pub group_id: String,
+    pub priority: i64,
+    pub last_updated: i64,
+    pub profile: Map<String, Value>,
+}
+
+/// Makes Okta-shaped ids: a three-character type prefix and 17 more characters, 20 in all. The
+/// first seven after the prefix count up, so ids sort in creation order (the order lists use).
+#[derive(Debug, Clone)]
+pub struct IdGen {
+    counter: u64,
+    rng: Rng,
+}
+
+impl IdGen {
+    pub fn new(seed: u64) -> Self {
+        IdGen {
+            counter: 0,
+            rng: Rng::new(seed ^ 0x1D5),
+        }
+    }
+
+    /// `prefix` is Okta's: `00u` users, `00g` groups, `0oa` apps, `oty` user types, ...
+    pub fn next(&mut self, prefix: &str) -> String {
+        self.counter += 1;
+        format!(
+            "{prefix}{}{}",
+            sortable(self.counter, 7),
+            self.rng.alphanumeric(20 - prefix.len() - 7)
+        )
+    }
+
+    pub fn rng(&mut self) -> &mut Rng {
+        &mut self.rng
+    }
+}
+
+/// Everything the org holds except the System Log (which has its own store and lock).
+#[derive(Debug)]
+pub struct Org {
+    pub ids: IdGen,
+    pub users: BTreeMap<String, User>,
+    /// Lower-cased login → user id (logins are unique, case-insensitively).
+    pub logins: HashMap<String, String>,
+    pub groups: BTreeMap<String, Group>,
+    /// Group id → member user ids.
+    pub members: HashMap<String, BTreeSet<String>>,
+    /// User id → group ids.
+    pub user_groups: HashMap<String, BTreeSet<String>>,
+    pub everyone_group_id: String,
+    pub apps: BTreeMap<String, App>,
+    /// App id → user id → assignment.
+    pub app_users: HashMap<String, BTreeMap<String, AppUser>>,
+    /// App id → group id → assignment.
+    pub app_groups: HashMap<String, BTreeMap<String, AppGroup>>,
+    /// `/api/v1/meta/schemas/user/default`, whole.
+    pub user_schema: Value,
+    /// `/api/v1/meta/schemas/group/default`, whole.
+    pub group_schema: Value,
+    /// User types by id; the default type is `default_type_id`.
+    pub user_types: BTreeMap<String, Value>,
+    pub default_type_id: String,
+    /// The admin whose API token the simulator hands out; the actor of API calls in the System Log.
+    pub admin_id: String,
+}
+
+impl Org {
+    pub fn empty(seed: u64) -> Self {
+        Org {
+            ids: IdGen::new(seed),
+            users: BTreeMap::new(),
+            logins: HashMap::new(),
+            groups: BTreeMap::new(),
+            members: HashMap::new(),
+            user_groups: HashMap::new(),
+            everyone_group_id: String::new(),
+            apps: BTreeMap::new(),
+            app_users: HashMap::new(),
+            app_groups: HashMap::new(),
+            user_schema: Value::Null,
+            group_schema: Value::Null,
+            user_types: BTreeMap::new(),
+            default_type_id: String::new(),
+            admin_id: String::new(),
+        }
+    }
+
+    /// A user by id, login, or the login's short name (the part before `@`), as `GET /users/{id}` allows.
+    pub fn find_user_id(&self, id_or_login: &str) -> Option<String> {
+        if self.users.contains_key(id_or_login) {
+            return Some(id_or_login.to_string());
+        }
+        let lower = id_or_login.to_lowercase();
+        if let Some(id) = self.logins.get(&lower) {
+            return Some(id.clone());
+        }
+        if !lower.contains('@') {
+            let prefix = format!("{lower}@");
+            return self
+                .logins
+                .iter()
+                .find(|(login, _)| login.starts_with(&prefix))
+                .map(|(_, id)| id.clone());
+        }
+        None
+    }
+
+    pub fn insert_user(&mut self, user: User) {
+        self.logins
+            .insert(user.login().to_lowercase(), user.id.clone());
+        self.users.insert(user.id.clone(), user);
+    }
+
+    pub fn add_member(&mut self, group_id: &str, user_id: &str) -> bool {
+        let added = self
+            .members
+            .entry(group_id.to_string())
+            .or_default()
+            .insert(user_id.to_string());
+        self.user_groups
+            .entry(user_id.to_string())
+            .or_default()
+            .insert(group_id.to_string());
+        added
+    }
+
+    pub fn remove_member(&mut self, group_id: &str, user_id: &str) -> bool {
+        let removed = self
+            .members
+            .get_mut(group_id)
+            .is_some_and(|m| m.remove(user_id));
+        if let Some(g) = self.user_groups.get_mut(user_id) {
+            g.remove(group_id);
+        }
+        removed
+    }
+
+    /// Removes a user and every trace of it (login, memberships, app assignments).
+    pub fn remove_user(&mut self, user_id: &str) -> Option<User> {
+        let user = self.users.remove(user_id)?;
+        self.logins.remove(&user.login().to_lowercase());
+        for g in self.user_groups.remove(user_id).unwrap_or_default() {
+            if let Some(m) = self.members.get_mut(&g) {
+                m.remove(user_id);
+            }
+        }
+        for assignments in self.app_users.values_mut() {
+            assignments.remove(user_id);
+        }
+        Some(user)
+    }
+}
