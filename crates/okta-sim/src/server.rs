@@ -152,6 +152,18 @@ async fn okta_layer(State(sim): State<Arc<Sim>>, mut req: Request, next: Next) -
         .map(|m| m.as_str().to_string())
         .unwrap_or_else(|| "(unmatched)".into());
 
+    // The concurrency slot is held for the whole request, latency included, as a slow Okta would.
+    let Some(_slot) = sim.limits.enter() else {
+        // Concurrency 429: Okta reports limit and remaining as 0; reset is an estimate.
+        let verdict = Verdict {
+            allowed: false,
+            limit: 0,
+            remaining: 0,
+            reset_s: now / 1000 + 60,
+        };
+        sim.counters.record(&method, &route, 429);
+        return finish(too_many(), &request_id, verdict, now);
+    };
     let latency = sim.config.latency_ms + sim.faults.latency_ms();
     if latency > 0 {
         tokio::time::sleep(Duration::from_millis(latency)).await;
@@ -173,40 +185,29 @@ async fn okta_layer(State(sim): State<Arc<Sim>>, mut req: Request, next: Next) -
                     e
                 }
             };
-            finish(err.into_response(), &request_id, Some(verdict), now)
+            finish(err.into_response(), &request_id, verdict, now)
         }
         Fault::TooManyRequests => {
-            let mut verdict = sim.limits.peek(bucket, now);
-            verdict.remaining = 0;
-            finish(too_many(), &request_id, Some(verdict), now)
+            let verdict = Verdict {
+                remaining: 0,
+                ..sim.limits.peek(bucket, now)
+            };
+            finish(too_many(), &request_id, verdict, now)
         }
-        Fault::None => match sim.limits.enter() {
-            None => {
-                // Concurrency 429: Okta reports limit and remaining as 0; reset is an estimate.
-                let verdict = Verdict {
-                    allowed: false,
-                    limit: 0,
-                    remaining: 0,
-                    reset_s: now / 1000 + 60,
-                };
-                finish(too_many(), &request_id, Some(verdict), now)
-            }
-            Some(_slot) => {
-                let verdict = sim.limits.check(bucket, now);
-                if !verdict.allowed {
-                    finish(too_many(), &request_id, Some(verdict), now)
-                } else {
-                    match authorize(&sim, &req, &method, &path, &request_id) {
-                        Err(e) => finish(e.into_response(), &request_id, Some(verdict), now),
-                        Ok(ctx) => {
-                            req.extensions_mut().insert(ctx);
-                            let resp = next.run(req).await;
-                            finish(resp, &request_id, Some(verdict), now)
-                        }
+        Fault::None => {
+            let verdict = sim.limits.check(bucket, now);
+            if !verdict.allowed {
+                finish(too_many(), &request_id, verdict, now)
+            } else {
+                match authorize(&sim, &req, &method, &path, &request_id) {
+                    Err(e) => finish(e.into_response(), &request_id, verdict, now),
+                    Ok(ctx) => {
+                        req.extensions_mut().insert(ctx);
+                        finish(next.run(req).await, &request_id, verdict, now)
                     }
                 }
             }
-        },
+        }
     };
     sim.counters
         .record(&method, &route, response.status().as_u16());
@@ -272,7 +273,7 @@ fn too_many() -> Response {
 }
 
 /// Adds `Date`, `X-Okta-Request-Id` and the rate-limit headers Okta sends on every response.
-fn finish(mut resp: Response, request_id: &str, verdict: Option<Verdict>, now: i64) -> Response {
+fn finish(mut resp: Response, request_id: &str, verdict: Verdict, now: i64) -> Response {
     let h = resp.headers_mut();
     let mut set = |name: &'static str, value: String| {
         if let Ok(v) = HeaderValue::from_str(&value) {
@@ -281,11 +282,9 @@ fn finish(mut resp: Response, request_id: &str, verdict: Option<Verdict>, now: i
     };
     set("date", http_date(now));
     set("x-okta-request-id", request_id.to_string());
-    if let Some(v) = verdict {
-        set("x-rate-limit-limit", v.limit.to_string());
-        set("x-rate-limit-remaining", v.remaining.to_string());
-        set("x-rate-limit-reset", v.reset_s.to_string());
-    }
+    set("x-rate-limit-limit", verdict.limit.to_string());
+    set("x-rate-limit-remaining", verdict.remaining.to_string());
+    set("x-rate-limit-reset", verdict.reset_s.to_string());
     resp
 }
 
