@@ -68,7 +68,12 @@ impl Answer {
 }
 
 impl Org {
-    async fn call(&self, method: Method, path: &str, body: Option<Value>) -> anyhow::Result<Answer> {
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> anyhow::Result<Answer> {
         let url = if path.starts_with("http") {
             path.to_string()
         } else {
@@ -106,7 +111,12 @@ impl Org {
     }
 
     /// A call the walk-through expects to succeed.
-    async fn expect(&self, method: Method, path: &str, body: Option<Value>) -> anyhow::Result<Answer> {
+    async fn expect(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> anyhow::Result<Answer> {
         let a = self.call(method.clone(), path, body).await?;
         if a.status >= 300 {
             bail!("{method} {path} failed: {}", a.error());
@@ -144,7 +154,9 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let demo_start = server.sim().clock.now_ms();
 
     step(1, "List users, 5 per page, following Okta's Link headers");
-    let first = org.expect(Method::GET, "/api/v1/users?limit=5", None).await?;
+    let first = org
+        .expect(Method::GET, "/api/v1/users?limit=5", None)
+        .await?;
     for u in first.items() {
         println!(
             "   {}  {:<12} {}",
@@ -168,9 +180,14 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         users += page.items().len();
         next = page.next_link();
     }
-    println!("   followed `next` links through {pages} pages: {users} users (DEPROVISIONED ones are omitted)");
+    println!(
+        "   followed `next` links through {pages} pages: {users} users (DEPROVISIONED ones are omitted)"
+    );
 
-    step(2, "Search with Okta's expression language, custom attributes included");
+    step(
+        2,
+        "Search with Okta's expression language, custom attributes included",
+    );
     let search = "profile.department eq \"Engineering\" and profile.clearanceLevel ge 3";
     let found = org
         .expect(
@@ -180,7 +197,9 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         )
         .await?;
     println!("   search={search}\n   → {} users", found.items().len());
-    let bad = org.get("/api/v1/users?search=profile.department%20eqq%20%22x%22").await?;
+    let bad = org
+        .get("/api/v1/users?search=profile.department%20eqq%20%22x%22")
+        .await?;
     println!("   a malformed search is refused: {}", bad.error());
 
     step(3, "Create a user (staged), then walk the lifecycle");
@@ -203,7 +222,10 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
                                "login": "x", "clearanceLevel": 9}}),
         )
         .await?;
-    println!("   invalid input is refused before anything happens: {}", invalid.error());
+    println!(
+        "   invalid input is refused before anything happens: {}",
+        invalid.error()
+    );
     let act = org
         .expect(
             Method::POST,
@@ -215,15 +237,28 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         "   activate (no email) → activation URL {}",
         act.body["activationUrl"].as_str().unwrap_or("-")
     );
-    org.expect(Method::POST, &format!("/api/v1/users/{id}/lifecycle/suspend"), None)
-        .await?;
+    org.expect(
+        Method::POST,
+        &format!("/api/v1/users/{id}/lifecycle/suspend"),
+        None,
+    )
+    .await?;
     let again = org
         .post(&format!("/api/v1/users/{id}/lifecycle/suspend"), json!({}))
         .await?;
-    println!("   suspend → SUSPENDED; suspending again: {}", again.error());
-    org.expect(Method::POST, &format!("/api/v1/users/{id}/lifecycle/unsuspend"), None)
+    println!(
+        "   suspend → SUSPENDED; suspending again: {}",
+        again.error()
+    );
+    org.expect(
+        Method::POST,
+        &format!("/api/v1/users/{id}/lifecycle/unsuspend"),
+        None,
+    )
+    .await?;
+    let user = org
+        .expect(Method::GET, &format!("/api/v1/users/{id}"), None)
         .await?;
-    let user = org.expect(Method::GET, &format!("/api/v1/users/{id}"), None).await?;
     println!("   unsuspend → {}", user.body["status"]);
 
     step(4, "Group membership");
@@ -236,10 +271,18 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         .cloned()
         .context("the seeded org has an Engineering group")?;
     let gid = group["id"].as_str().unwrap_or_default();
-    org.expect(Method::PUT, &format!("/api/v1/groups/{gid}/users/{id}"), None)
-        .await?;
+    org.expect(
+        Method::PUT,
+        &format!("/api/v1/groups/{gid}/users/{id}"),
+        None,
+    )
+    .await?;
     let members = org
-        .expect(Method::GET, &format!("/api/v1/groups/{gid}/users?limit=200"), None)
+        .expect(
+            Method::GET,
+            &format!("/api/v1/groups/{gid}/users?limit=200"),
+            None,
+        )
         .await?;
     println!(
         "   added {id} to {}: the group now has {} members",
@@ -250,14 +293,19 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     step(5, "Deactivate and delete (Okta's two-step delete)");
     org.expect(Method::DELETE, &format!("/api/v1/users/{id}"), None)
         .await?;
-    let u = org.expect(Method::GET, &format!("/api/v1/users/{id}"), None).await?;
+    let u = org
+        .expect(Method::GET, &format!("/api/v1/users/{id}"), None)
+        .await?;
     println!("   first DELETE deactivates: {}", u.body["status"]);
     org.expect(Method::DELETE, &format!("/api/v1/users/{id}"), None)
         .await?;
     let gone = org.get(&format!("/api/v1/users/{id}")).await?;
     println!("   second DELETE deletes: {}", gone.error());
 
-    step(6, "The System Log recorded every step (polling from the demo's start)");
+    step(
+        6,
+        "The System Log recorded every step (polling from the demo's start)",
+    );
     let since = okta_sim::clock::iso_ms(demo_start);
     let log = org
         .expect(
@@ -276,7 +324,11 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     }
     println!(
         "   the page ends with a `next` link to poll from: {}",
-        if log.next_link().is_some() { "yes" } else { "no" }
+        if log.next_link().is_some() {
+            "yes"
+        } else {
+            "no"
+        }
     );
 
     let counters = server.sim().counters.snapshot();

@@ -22,6 +22,10 @@ fn demo_walks_through_the_org() {
         "user.lifecycle.delete",
         "the page ends with a `next` link to poll from: yes",
     ] {
-        assert!(text.contains(expected), "missing {expected:?}\n{}", describe(&out));
+        assert!(
+            text.contains(expected),
+            "missing {expected:?}\n{}",
+            describe(&out)
+        );
     }
 }

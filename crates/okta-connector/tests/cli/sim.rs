@@ -10,8 +10,21 @@ use crate::{cmd, describe};
 fn sim_serves_until_interrupted() {
     let mut child = cmd()
         .args([
-            "sim", "--port", "0", "--users", "7", "--groups", "2", "--apps", "1", "--log-events", "3",
-            "--api-token", "test-token-123", "--rate-limits", "enterprise",
+            "sim",
+            "--port",
+            "0",
+            "--users",
+            "7",
+            "--groups",
+            "2",
+            "--apps",
+            "1",
+            "--log-events",
+            "3",
+            "--api-token",
+            "test-token-123",
+            "--rate-limits",
+            "enterprise",
         ])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -38,8 +51,14 @@ fn sim_serves_until_interrupted() {
         Err(_) => raw_get(&url, "/api/v1/users?limit=3", "test-token-123"),
     };
     assert!(text.starts_with("HTTP/1.1 200"), "{text}");
-    assert!(text.to_lowercase().contains("x-rate-limit-limit: 600"), "{text}");
-    assert!(text.contains("rel=\"next\""), "7 users + admin do not fit in 3: {text}");
+    assert!(
+        text.to_lowercase().contains("x-rate-limit-limit: 600"),
+        "{text}"
+    );
+    assert!(
+        text.contains("rel=\"next\""),
+        "7 users + admin do not fit in 3: {text}"
+    );
 
     let pid = child.id().to_string();
     std::process::Command::new("kill")
