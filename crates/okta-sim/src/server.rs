@@ -21,7 +21,7 @@ use crate::faults::Fault;
 use crate::http::ApiError;
 use crate::ratelimit::{Verdict, bucket_for};
 use crate::rng::Rng;
-use crate::syslog::{ClientInfo, RequestCtx};
+use crate::syslog::{ClientInfo, NewEvent, RequestCtx, Severity};
 use crate::{Sim, SimConfig, auth, control, routes};
 
 /// A running simulator. Dropping it stops the server.
@@ -160,6 +160,7 @@ async fn okta_layer(State(sim): State<Arc<Sim>>, mut req: Request, next: Next) -
             limit: 0,
             remaining: 0,
             reset_s: now / 1000 + 60,
+            first_refusal: false,
         };
         sim.counters.record(&method, &route, 429);
         return finish(too_many(), &request_id, verdict, now);
@@ -197,6 +198,9 @@ async fn okta_layer(State(sim): State<Arc<Sim>>, mut req: Request, next: Next) -
         Fault::None => {
             let verdict = sim.limits.check(bucket, now);
             if !verdict.allowed {
+                if verdict.first_refusal {
+                    log_violation(&sim, &request_id, &path);
+                }
                 finish(too_many(), &request_id, verdict, now)
             } else {
                 match authorize(&sim, &req, &method, &path, &request_id) {
@@ -261,6 +265,23 @@ fn authorize(
             lon: -122.3972,
         }),
     })
+}
+
+/// Okta writes one `system.org.rate_limit.violation` event when a bucket starts refusing.
+fn log_violation(sim: &Sim, request_id: &str, path: &str) {
+    let ctx = RequestCtx {
+        request_id: request_id.to_string(),
+        request_uri: path.to_string(),
+        actor: sim.admin.clone(),
+        client: crate::syslog::default_client(),
+    };
+    let mut event = NewEvent::success(
+        "system.org.rate_limit.violation",
+        "Rate limit violation",
+        vec![],
+    );
+    event.severity = Severity::Warn;
+    sim.log(&ctx, event);
 }
 
 fn too_many() -> Response {

@@ -43,6 +43,16 @@ async fn logs_bucket_counts_down_then_answers_429_like_okta() {
         "reset {reset} now {now_s}"
     );
 
+    // Okta logs one violation per window, however many requests it refuses.
+    org.get("/api/v1/logs?limit=1").await;
+    let violations = org.sim().logs.with_events(|events| {
+        events
+            .iter()
+            .filter(|e| e.event.event_type == "system.org.rate_limit.violation")
+            .count()
+    });
+    assert_eq!(violations, 1);
+
     // Other buckets are unaffected.
     assert_eq!(org.get("/api/v1/users?limit=1").await.status, 200);
 
