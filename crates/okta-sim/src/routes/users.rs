@@ -629,14 +629,22 @@ fn write_user(
         if profile_changed {
             meta::check_user_profile(&org, &profile, Some(&uid))?;
         }
+        // `strict` applies the password policy's history rule; the simulator remembers only the
+        // current password, so reusing that one is what it can refuse.
+        let given_password = body
+            .pointer("/credentials/password/value")
+            .and_then(Value::as_str);
+        if strict
+            && given_password.is_some()
+            && given_password == user.credentials.password.as_deref()
+        {
+            return Err(ApiError::validation(
+                "password",
+                "password: Password has been used too recently",
+            ));
+        }
         if password_changed {
             check_password(&credentials, &profile)?;
-            if strict && user.credentials.password == credentials.password {
-                return Err(ApiError::validation(
-                    "password",
-                    "password: Password has been used too recently",
-                ));
-            }
         }
         let old_login = user.login().to_lowercase();
         let user = org.users.get_mut(&uid).ok_or_else(ApiError::internal)?;
