@@ -134,18 +134,29 @@ async fn pagination_visits_every_visible_user_once() {
 }
 
 #[tokio::test]
-async fn default_limit_is_200_and_the_last_page_has_no_next_link() {
+async fn limits_default_to_200_and_clamp_to_200() {
     let org = TestOrg::start().await;
-    let r = org.get("/api/v1/users").await;
-    assert_eq!(r.status, 200);
-    assert!(r.next_link().is_none());
-    assert!(r.body.as_array().unwrap().len() <= 200);
-    let r = org.get("/api/v1/users?limit=500").await;
-    assert_eq!(r.status, 200);
-    assert_eq!(
-        r.body.as_array().unwrap().len(),
-        r.body.as_array().unwrap().len().min(200)
-    );
+    for i in 0..160 {
+        let p = profile(&format!("Bulk{i}"), "Loader");
+        create_ok(&org, "?activate=false", json!({"profile": p})).await;
+    }
+    let visible = org
+        .sim()
+        .org
+        .read()
+        .users
+        .values()
+        .filter(|u| u.status != UserStatus::Deprovisioned)
+        .count();
+    assert!(visible > 200);
+    for url in ["/api/v1/users", "/api/v1/users?limit=500"] {
+        let r = org.get(url).await;
+        assert_eq!(r.status, 200);
+        assert_eq!(r.body.as_array().unwrap().len(), 200, "{url}");
+        assert!(r.next_link().is_some(), "{url}");
+    }
+    let r = org.get("/api/v1/users?limit=abc").await;
+    assert_eq!((r.status, r.error_code()), (400, Some("E0000001")));
 }
 
 #[tokio::test]
