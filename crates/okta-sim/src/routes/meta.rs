@@ -1,43 +1,205 @@
-//! `/api/v1/meta`: the user and group profile schemas and user types.
+//! `/api/v1/meta`: the user and group profile schemas, user types, and the profile validation that
+//! user creation and updates share (one function, [`check_user_profile`], so every route that writes
+//! a profile applies the same rules).
 
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::State;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
 use axum::routing::get;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use crate::Sim;
 use crate::clock::iso_ms;
-use crate::http::{ApiResult, ok};
+use crate::http::{ApiError, ApiResult, json_body, ok};
+use crate::state::Org;
 
 pub fn routes() -> Router<Arc<Sim>> {
     Router::new()
-        .route("/api/v1/meta/schemas/user/default", get(get_user_schema))
+        .route(
+            "/api/v1/meta/schemas/user/default",
+            get(get_user_schema).post(update_user_schema),
+        )
         .route("/api/v1/meta/schemas/group/default", get(get_group_schema))
         .route("/api/v1/meta/types/user", get(list_user_types))
+        .route("/api/v1/meta/types/user/{type_id}", get(get_user_type))
 }
 
 async fn get_user_schema(State(sim): State<Arc<Sim>>) -> ApiResult {
-    ok(with_base(&sim, sim.org.read().user_schema.clone(), "user"))
+    let org = sim.org.read();
+    ok(render_user_schema(&sim, &org))
+}
+
+/// Partial update of the user schema, as Okta does it: custom attributes in the body are added or
+/// merged over the existing definition, a `null` attribute is removed, attributes left out are kept.
+/// Base attributes can't be added or removed.
+async fn update_user_schema(State(sim): State<Arc<Sim>>, body: Bytes) -> ApiResult {
+    let body = json_body(&body)?;
+    let now = sim.clock.now_ms();
+    let mut org = sim.org.write();
+    let mut schema = org.user_schema.clone();
+    if let Some(base) = body
+        .pointer("/definitions/base/properties")
+        .and_then(Value::as_object)
+    {
+        let existing = schema
+            .pointer("/definitions/base/properties")
+            .cloned()
+            .unwrap_or_default();
+        for (name, attr) in base {
+            if existing.get(name).is_none() || attr.is_null() {
+                return Err(ApiError::validation(
+                    name,
+                    format!("{name}: Base attributes cannot be added or removed"),
+                ));
+            }
+        }
+    }
+    if let Some(custom) = body
+        .pointer("/definitions/custom/properties")
+        .and_then(Value::as_object)
+    {
+        let props = schema
+            .pointer_mut("/definitions/custom/properties")
+            .and_then(Value::as_object_mut)
+            .ok_or_else(ApiError::internal)?;
+        for (name, attr) in custom {
+            match attr {
+                Value::Null => {
+                    props.shift_remove(name);
+                }
+                Value::Object(changes) => {
+                    let merged = match props.get(name) {
+                        Some(Value::Object(old)) => {
+                            let mut m = old.clone();
+                            m.extend(changes.clone());
+                            m
+                        }
+                        _ => new_custom_attribute(name, changes)?,
+                    };
+                    props.insert(name.clone(), Value::Object(merged));
+                }
+                _ => {
+                    return Err(ApiError::validation(
+                        name,
+                        format!("{name}: The attribute definition must be an object"),
+                    ));
+                }
+            }
+        }
+        let required: Vec<Value> = props
+            .iter()
+            .filter(|(_, a)| a.get("required") == Some(&Value::Bool(true)))
+            .map(|(n, _)| json!(n))
+            .collect();
+        if let Some(req) = schema.pointer_mut("/definitions/custom/required") {
+            *req = Value::Array(required);
+        }
+    }
+    schema["lastUpdated"] = json!(iso_ms(now));
+    org.user_schema = schema;
+    ok(render_user_schema(&sim, &org))
+}
+
+/// A new custom attribute gets Okta's defaults for what the request leaves out.
+fn new_custom_attribute(name: &str, given: &Map<String, Value>) -> ApiResult<Map<String, Value>> {
+    let kind = given.get("type").and_then(Value::as_str).unwrap_or("");
+    if !["string", "integer", "number", "boolean", "array"].contains(&kind) {
+        return Err(ApiError::validation(
+            name,
+            format!(
+                "{name}: The attribute type must be one of string, integer, number, boolean or array"
+            ),
+        ));
+    }
+    if given
+        .get("title")
+        .and_then(Value::as_str)
+        .is_none_or(str::is_empty)
+    {
+        return Err(ApiError::validation(
+            name,
+            format!("{name}: The field cannot be left blank"),
+        ));
+    }
+    let mut attr = Map::new();
+    attr.insert("title".into(), given["title"].clone());
+    if let Some(d) = given.get("description") {
+        attr.insert("description".into(), d.clone());
+    }
+    attr.insert("type".into(), json!(kind));
+    attr.insert("mutability".into(), json!("READ_WRITE"));
+    attr.insert("scope".into(), json!("NONE"));
+    for (k, v) in given {
+        if !attr.contains_key(k) {
+            attr.insert(k.clone(), v.clone());
+        }
+    }
+    if !attr.contains_key("permissions") {
+        attr.insert(
+            "permissions".into(),
+            json!([{"principal": "SELF", "action": "READ_ONLY"}]),
+        );
+    }
+    Ok(attr)
 }
 
 async fn get_group_schema(State(sim): State<Arc<Sim>>) -> ApiResult {
-    ok(with_base(
-        &sim,
-        sim.org.read().group_schema.clone(),
-        "group",
-    ))
+    let mut schema = sim.org.read().group_schema.clone();
+    let href = format!("{}/api/v1/meta/schemas/group/default", sim.base_url());
+    schema["id"] = json!(format!("{}/meta/schemas/group/default", sim.base_url()));
+    schema["_links"] = json!({"self": {"rel": "self", "href": href, "method": "GET"}});
+    ok(schema)
 }
 
 async fn list_user_types(State(sim): State<Arc<Sim>>) -> ApiResult {
-    let types: Vec<Value> = sim.org.read().user_types.values().cloned().collect();
+    let base = sim.base_url();
+    let types: Vec<Value> = sim
+        .org
+        .read()
+        .user_types
+        .values()
+        .map(|t| render_user_type(base, t))
+        .collect();
     ok(Value::Array(types))
 }
 
-/// Schemas carry the org's URL in `id`; it is only known once the server is bound.
-fn with_base(sim: &Sim, mut schema: Value, kind: &str) -> Value {
-    schema["id"] = json!(format!("{}/meta/schemas/{kind}/default", sim.base_url()));
+async fn get_user_type(State(sim): State<Arc<Sim>>, Path(type_id): Path<String>) -> ApiResult {
+    let org = sim.org.read();
+    let t = org
+        .user_types
+        .get(&type_id)
+        .ok_or_else(|| ApiError::not_found(&type_id, "CVDType"))?;
+    ok(render_user_type(sim.base_url(), t))
+}
+
+/// The schema id that belongs to a user type: Okta gives both the same suffix (`oty…` / `osc…`).
+pub fn schema_id_for_type(type_id: &str) -> String {
+    format!("osc{}", type_id.get(3..).unwrap_or(""))
+}
+
+fn render_user_type(base: &str, t: &Value) -> Value {
+    let id = t["id"].as_str().unwrap_or("");
+    let mut t = t.clone();
+    t["_links"] = json!({
+        "schema": {"rel": "schema", "href": format!("{base}/api/v1/meta/schemas/user/{}", schema_id_for_type(id)), "method": "GET"},
+        "self": {"rel": "self", "href": format!("{base}/api/v1/meta/types/user/{id}"), "method": "GET"},
+    });
+    t
+}
+
+/// The user schema as served: the org's URL in `id` (known only once the server is bound) and the
+/// `_links` to the default type's schema and type.
+fn render_user_schema(sim: &Sim, org: &Org) -> Value {
+    let base = sim.base_url();
+    let mut schema = org.user_schema.clone();
+    schema["id"] = json!(format!("{base}/meta/schemas/user/default"));
+    let type_id = &org.default_type_id;
+    schema["_links"] = json!({
+        "self": {"rel": "self", "href": format!("{base}/api/v1/meta/schemas/user/{}", schema_id_for_type(type_id)), "method": "GET"},
+        "type": {"rel": "type", "href": format!("{base}/api/v1/meta/types/user/{type_id}"), "method": "GET"},
+    });
     schema
 }
 
@@ -178,4 +340,498 @@ pub fn default_user_type(id: &str, created: i64) -> Value {
         "default": true,
         "_links": {},
     })
+}
+
+// ------------------------------------------------------------------------------------------
+// Profile validation
+// ------------------------------------------------------------------------------------------
+
+/// One problem with a profile: the attribute and Okta's cause text (`"{attr}: {message}"`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProfileProblem {
+    pub field: String,
+    pub cause: String,
+}
+
+impl ProfileProblem {
+    fn new(field: &str, message: impl std::fmt::Display) -> Self {
+        ProfileProblem {
+            field: field.to_string(),
+            cause: format!("{field}: {message}"),
+        }
+    }
+}
+
+/// Okta's answer to an invalid profile: 400 E0000001 `Api validation failed: {first field}` with one
+/// cause per problem.
+pub fn validation_error(problems: &[ProfileProblem]) -> ApiError {
+    let first = problems
+        .first()
+        .map(|p| p.field.as_str())
+        .unwrap_or("profile");
+    let mut err = ApiError::new(400, "E0000001", format!("Api validation failed: {first}"));
+    for p in problems {
+        err = err.cause(p.cause.clone());
+    }
+    err
+}
+
+/// Validates a whole user profile (after a partial update has been merged, or as replaced) against
+/// the org's user schema, then checks that the login and every `UNIQUE_VALIDATED` attribute are not
+/// taken by another user (`exclude` is the user being updated).
+pub fn check_user_profile(
+    org: &Org,
+    profile: &Map<String, Value>,
+    exclude: Option<&str>,
+) -> Result<(), ApiError> {
+    let mut problems = validate_profile(&org.user_schema, profile);
+    if problems.is_empty() {
+        problems = uniqueness_problems(org, profile, exclude);
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(validation_error(&problems))
+    }
+}
+
+const TAKEN: &str = "An object with this field already exists in the current organization";
+
+fn uniqueness_problems(
+    org: &Org,
+    profile: &Map<String, Value>,
+    exclude: Option<&str>,
+) -> Vec<ProfileProblem> {
+    let mut problems = Vec::new();
+    if let Some(login) = profile.get("login").and_then(Value::as_str)
+        && let Some(owner) = org.logins.get(&login.to_lowercase())
+        && Some(owner.as_str()) != exclude
+    {
+        problems.push(ProfileProblem::new("login", TAKEN));
+    }
+    for (name, attr) in schema_attributes(&org.user_schema) {
+        if name == "login" || attr.get("unique").and_then(Value::as_str) != Some("UNIQUE_VALIDATED")
+        {
+            continue;
+        }
+        let Some(value) = profile.get(name).filter(|v| !v.is_null()) else {
+            continue;
+        };
+        let taken = org.users.values().any(|u| {
+            Some(u.id.as_str()) != exclude
+                && u.profile.get(name).is_some_and(|v| same_value(v, value))
+        });
+        if taken {
+            problems.push(ProfileProblem::new(name, TAKEN));
+        }
+    }
+    problems
+}
+
+fn same_value(a: &Value, b: &Value) -> bool {
+    match (a.as_str(), b.as_str()) {
+        (Some(x), Some(y)) => x.eq_ignore_ascii_case(y),
+        _ => a == b,
+    }
+}
+
+/// Every attribute of a profile schema, base first, then custom, in schema order.
+fn schema_attributes(schema: &Value) -> Vec<(&str, &Value)> {
+    [
+        "/definitions/base/properties",
+        "/definitions/custom/properties",
+    ]
+    .iter()
+    .filter_map(|p| schema.pointer(p).and_then(Value::as_object))
+    .flat_map(|props| props.iter().map(|(k, v)| (k.as_str(), v)))
+    .collect()
+}
+
+fn is_required(schema: &Value, name: &str, attr: &Value) -> bool {
+    attr.get("required") == Some(&Value::Bool(true))
+        || ["/definitions/base/required", "/definitions/custom/required"]
+            .iter()
+            .filter_map(|p| schema.pointer(p).and_then(Value::as_array))
+            .any(|r| r.iter().any(|v| v.as_str() == Some(name)))
+}
+
+/// Checks a profile against a profile schema, in Okta's order: first every required attribute that
+/// is missing or blank, then each present value against its attribute's definition (type, enum,
+/// pattern, length, range, format), then the login's email form. Attributes the schema doesn't
+/// define are reported only when nothing else is wrong: a real org answering a profile of only an
+/// unknown attribute listed the blank required fields and the login form, not the unknown one.
+pub fn validate_profile(schema: &Value, profile: &Map<String, Value>) -> Vec<ProfileProblem> {
+    let attrs = schema_attributes(schema);
+    let mut problems = Vec::new();
+    for (name, attr) in &attrs {
+        let blank = match profile.get(*name) {
+            None | Some(Value::Null) => true,
+            Some(Value::String(s)) => s.trim().is_empty(),
+            Some(Value::Array(a)) => a.is_empty(),
+            _ => false,
+        };
+        if blank && is_required(schema, name, attr) {
+            problems.push(ProfileProblem::new(name, "The field cannot be left blank"));
+        }
+    }
+    for (name, attr) in &attrs {
+        match profile.get(*name) {
+            None | Some(Value::Null) => {}
+            Some(Value::String(s)) if s.trim().is_empty() => {}
+            Some(v) => {
+                if let Some(message) = value_problem(attr, v) {
+                    problems.push(ProfileProblem::new(name, message));
+                }
+            }
+        }
+    }
+    if let Some(login) = profile.get("login").and_then(Value::as_str)
+        && !login.trim().is_empty()
+        && !looks_like_email(login)
+    {
+        problems.push(ProfileProblem::new(
+            "login",
+            "Username must be in the form of an email address",
+        ));
+    }
+    if problems.is_empty() {
+        for name in profile.keys() {
+            if !attrs.iter().any(|(n, _)| n == name) {
+                problems.push(ProfileProblem::new(
+                    name,
+                    format!("Property name '{name}' is not defined in profile"),
+                ));
+            }
+        }
+    }
+    problems
+}
+
+/// What is wrong with one non-blank value, if anything.
+fn value_problem(attr: &Value, v: &Value) -> Option<String> {
+    let kind = attr.get("type").and_then(Value::as_str).unwrap_or("string");
+    if !has_type(kind, v) {
+        return Some(format!("Does not match required type: {kind}"));
+    }
+    if kind == "array" {
+        let item_kind = attr
+            .pointer("/items/type")
+            .and_then(Value::as_str)
+            .unwrap_or("string");
+        for item in v.as_array().into_iter().flatten() {
+            if !has_type(item_kind, item) {
+                return Some(format!(
+                    "Does not match required type: array of {item_kind}"
+                ));
+            }
+        }
+    }
+    if let Some(allowed) = attr.get("enum").and_then(Value::as_array) {
+        let values: Vec<&Value> = match v {
+            Value::Array(items) => items.iter().collect(),
+            one => vec![one],
+        };
+        if values.iter().any(|x| !allowed.contains(x)) {
+            return Some("Does not match one of the enumerated values".to_string());
+        }
+    }
+    if let Some(s) = v.as_str() {
+        let len = s.chars().count() as u64;
+        if let Some(min) = attr.get("minLength").and_then(Value::as_u64)
+            && len < min
+        {
+            return Some(format!("The field is too short (minimum length is {min})"));
+        }
+        if let Some(max) = attr.get("maxLength").and_then(Value::as_u64)
+            && len > max
+        {
+            return Some(format!("The field is too long (maximum length is {max})"));
+        }
+        if let Some(p) = attr.get("pattern").and_then(Value::as_str)
+            && pattern_matches(p, s) == Some(false)
+        {
+            return Some("Does not match required pattern".to_string());
+        }
+        if attr.get("format").and_then(Value::as_str) == Some("email") && !looks_like_email(s) {
+            return Some("Does not match required pattern".to_string());
+        }
+    }
+    if let Some(n) = v.as_f64() {
+        if let Some(min) = attr.get("minimum").and_then(Value::as_f64)
+            && n < min
+        {
+            return Some(format!(
+                "The value is less than the minimum of {}",
+                attr["minimum"]
+            ));
+        }
+        if let Some(max) = attr.get("maximum").and_then(Value::as_f64)
+            && n > max
+        {
+            return Some(format!(
+                "The value is greater than the maximum of {}",
+                attr["maximum"]
+            ));
+        }
+    }
+    None
+}
+
+fn has_type(kind: &str, v: &Value) -> bool {
+    match kind {
+        "string" => v.is_string(),
+        "integer" => v.is_i64() || v.is_u64(),
+        "number" => v.is_number(),
+        "boolean" => v.is_boolean(),
+        "array" => v.is_array(),
+        _ => true,
+    }
+}
+
+/// Okta's email check, loosely: something, `@`, a domain with a dot, no spaces.
+fn looks_like_email(s: &str) -> bool {
+    match s.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && !domain.contains('@')
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !s.chars().any(char::is_whitespace)
+        }
+        None => false,
+    }
+}
+
+/// JSON-schema `pattern` (a search, anchored only by `^`/`$`) for the subset of regular expressions
+/// profile schemas use: literals, `.`, classes (`[a-z0-9_]`, `[^…]`), `\d \w \s` and escapes,
+/// quantifiers `* + ? {n} {n,} {n,m}`, anchors. `None` when the pattern uses more (groups,
+/// alternation): the simulator then accepts the value rather than guess.
+pub fn pattern_matches(pattern: &str, value: &str) -> Option<bool> {
+    let (anchored_start, body) = match pattern.strip_prefix('^') {
+        Some(rest) => (true, rest),
+        None => (false, pattern),
+    };
+    let (anchored_end, body) = match body.strip_suffix('$') {
+        Some(rest) if !rest.ends_with('\\') => (true, rest),
+        _ => (false, body),
+    };
+    let atoms = parse_pattern(body)?;
+    let chars: Vec<char> = value.chars().collect();
+    let starts: Vec<usize> = if anchored_start {
+        vec![0]
+    } else {
+        (0..=chars.len()).collect()
+    };
+    Some(
+        starts
+            .into_iter()
+            .any(|s| match_atoms(&atoms, &chars, s, anchored_end)),
+    )
+}
+
+#[derive(Debug)]
+enum CharSet {
+    Any,
+    Ranges(Vec<(char, char)>, bool),
+}
+
+impl CharSet {
+    fn contains(&self, c: char) -> bool {
+        match self {
+            CharSet::Any => c != '\n',
+            CharSet::Ranges(r, negated) => {
+                r.iter().any(|(a, b)| (*a..=*b).contains(&c)) != *negated
+            }
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Atom {
+    set: CharSet,
+    min: usize,
+    max: usize,
+}
+
+fn class_escape(c: char) -> Vec<(char, char)> {
+    match c {
+        'd' => vec![('0', '9')],
+        'w' => vec![('a', 'z'), ('A', 'Z'), ('0', '9'), ('_', '_')],
+        's' => vec![(' ', ' '), ('\t', '\t'), ('\n', '\n'), ('\r', '\r')],
+        other => vec![(other, other)],
+    }
+}
+
+fn parse_pattern(p: &str) -> Option<Vec<Atom>> {
+    let cs: Vec<char> = p.chars().collect();
+    let mut i = 0;
+    let mut atoms: Vec<Atom> = Vec::new();
+    while i < cs.len() {
+        let set = match cs[i] {
+            '(' | ')' | '|' | '^' | '$' => return None,
+            '.' => CharSet::Any,
+            '\\' => {
+                i += 1;
+                let c = *cs.get(i)?;
+                if ['D', 'W', 'S', 'b', 'B'].contains(&c) {
+                    return None;
+                }
+                CharSet::Ranges(class_escape(c), false)
+            }
+            '[' => {
+                i += 1;
+                let negated = cs.get(i) == Some(&'^');
+                if negated {
+                    i += 1;
+                }
+                let mut ranges = Vec::new();
+                let mut first = true;
+                loop {
+                    let c = *cs.get(i)?;
+                    if c == ']' && !first {
+                        break;
+                    }
+                    first = false;
+                    if c == '\\' {
+                        i += 1;
+                        ranges.extend(class_escape(*cs.get(i)?));
+                    } else if cs.get(i + 1) == Some(&'-')
+                        && cs.get(i + 2).is_some_and(|e| *e != ']')
+                    {
+                        ranges.push((c, cs[i + 2]));
+                        i += 2;
+                    } else {
+                        ranges.push((c, c));
+                    }
+                    i += 1;
+                }
+                CharSet::Ranges(ranges, negated)
+            }
+            '*' | '+' | '?' | '{' => return None,
+            c => CharSet::Ranges(vec![(c, c)], false),
+        };
+        i += 1;
+        let (min, max) = match cs.get(i) {
+            Some('*') => (0, usize::MAX),
+            Some('+') => (1, usize::MAX),
+            Some('?') => (0, 1),
+            Some('{') => {
+                let close = cs[i..].iter().position(|c| *c == '}')? + i;
+                let inner: String = cs[i + 1..close].iter().collect();
+                let (lo, hi) = match inner.split_once(',') {
+                    None => {
+                        let n = inner.trim().parse().ok()?;
+                        (n, n)
+                    }
+                    Some((lo, "")) => (lo.trim().parse().ok()?, usize::MAX),
+                    Some((lo, hi)) => (lo.trim().parse().ok()?, hi.trim().parse().ok()?),
+                };
+                i = close;
+                (lo, hi)
+            }
+            _ => {
+                atoms.push(Atom {
+                    set,
+                    min: 1,
+                    max: 1,
+                });
+                continue;
+            }
+        };
+        i += 1;
+        atoms.push(Atom { set, min, max });
+    }
+    Some(atoms)
+}
+
+/// Backtracking match of `atoms` at `pos`; patterns here are short, values are profile strings.
+fn match_atoms(atoms: &[Atom], s: &[char], pos: usize, to_end: bool) -> bool {
+    let Some((atom, rest)) = atoms.split_first() else {
+        return !to_end || pos == s.len();
+    };
+    let mut n = 0;
+    while n < atom.max && pos + n < s.len() && atom.set.contains(s[pos + n]) {
+        n += 1;
+    }
+    if n < atom.min {
+        return false;
+    }
+    (atom.min..=n)
+        .rev()
+        .any(|k| match_atoms(rest, s, pos + k, to_end))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patterns_match_like_json_schema() {
+        assert_eq!(pattern_matches("^E[0-9]{6}$", "E000123"), Some(true));
+        assert_eq!(pattern_matches("^E[0-9]{6}$", "E00012"), Some(false));
+        assert_eq!(pattern_matches("^E[0-9]{6}$", "E0001234"), Some(false));
+        assert_eq!(pattern_matches("[a-z]+", "ABCd"), Some(true));
+        assert_eq!(pattern_matches("^\\d{4}-\\d{2}$", "2024-01"), Some(true));
+        assert_eq!(pattern_matches("^a.*z$", "abcz"), Some(true));
+        assert_eq!(pattern_matches("^[^@]+@x\\.com$", "me@x.com"), Some(true));
+        assert_eq!(pattern_matches("^[^@]+@x\\.com$", "me@y.com"), Some(false));
+        assert_eq!(pattern_matches("^(a|b)$", "a"), None);
+    }
+
+    #[test]
+    fn blank_required_fields_come_first_then_login_form() {
+        let schema = default_user_schema(0, false);
+        let mut profile = Map::new();
+        profile.insert("crap".into(), json!("bad"));
+        let causes: Vec<String> = validate_profile(&schema, &profile)
+            .into_iter()
+            .map(|p| p.cause)
+            .collect();
+        assert_eq!(
+            causes,
+            [
+                "login: The field cannot be left blank",
+                "firstName: The field cannot be left blank",
+                "lastName: The field cannot be left blank",
+                "email: The field cannot be left blank",
+            ]
+        );
+        profile.insert("login".into(), json!("not-an-email"));
+        let causes: Vec<String> = validate_profile(&schema, &profile)
+            .into_iter()
+            .map(|p| p.cause)
+            .collect();
+        assert_eq!(
+            causes.last().map(String::as_str),
+            Some("login: Username must be in the form of an email address")
+        );
+    }
+
+    #[test]
+    fn custom_attribute_rules_apply() {
+        let schema = default_user_schema(0, false);
+        let mut p = Map::new();
+        for (k, v) in [
+            ("login", json!("a.b@example.com")),
+            ("email", json!("a.b@example.com")),
+            ("firstName", json!("A")),
+            ("lastName", json!("B")),
+        ] {
+            p.insert(k.into(), v);
+        }
+        assert!(validate_profile(&schema, &p).is_empty());
+        p.insert("clearanceLevel".into(), json!(9));
+        p.insert("region".into(), json!("MARS"));
+        p.insert("employeeId".into(), json!("X1"));
+        p.insert("isContractor".into(), json!("yes"));
+        let fields: Vec<String> = validate_profile(&schema, &p)
+            .into_iter()
+            .map(|p| p.field)
+            .collect();
+        assert_eq!(
+            fields,
+            ["employeeId", "clearanceLevel", "isContractor", "region"]
+        );
+    }
 }

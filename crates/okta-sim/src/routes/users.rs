@@ -1,67 +1,1215 @@
-//! `/api/v1/users`: list/search, CRUD, lifecycle and the user's groups.
+//! `/api/v1/users`: list/search, CRUD, the user's groups, and the lifecycle and credential
+//! operations with Okta's status machine.
+//!
+//! Lists evaluate `filter`/`search` through a closure over the stored user ([`field`]), never by
+//! rendering JSON, so an org of 100k users answers quickly. Every mutation writes the System Log
+//! event Okta writes, with the user as target.
 
+use std::cmp::Ordering;
 use std::sync::Arc;
 
-use axum::Router;
+use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
-use axum::routing::get;
-use serde_json::{Value, json};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::{delete, get, post};
+use axum::{Extension, Router};
+use serde_json::{Map, Value, json};
 
 use crate::Sim;
 use crate::clock::iso_ms;
-use crate::http::{ApiError, ApiResult, Params, ok, paginate};
-use crate::state::{User, UserStatus};
+use crate::filter::{self, Dialect};
+use crate::http::{ApiError, ApiResult, Page, Params, json_body, no_content, ok};
+use crate::routes::{groups, meta};
+use crate::state::{Credentials, Org, User, UserStatus};
+use crate::syslog::{Entity, NewEvent, RequestCtx};
 
 pub fn routes() -> Router<Arc<Sim>> {
     Router::new()
-        .route("/api/v1/users", get(list_users))
-        .route("/api/v1/users/{id}", get(get_user))
+        .route("/api/v1/users", get(list_users).post(create_user))
+        .route(
+            "/api/v1/users/{id}",
+            get(get_user)
+                .post(update_user)
+                .put(replace_user)
+                .delete(delete_user),
+        )
+        .route("/api/v1/users/{id}/groups", get(list_user_groups))
+        .route("/api/v1/users/{id}/lifecycle/{op}", post(lifecycle))
+        .route(
+            "/api/v1/users/{id}/credentials/forgot_password",
+            post(forgot_password),
+        )
+        .route("/api/v1/users/{id}/sessions", delete(clear_sessions))
+}
+
+// ------------------------------------------------------------------------------------------
+// Listing
+// ------------------------------------------------------------------------------------------
+
+/// Okta's users cursor is the last user's id behind one more character (`after=000u…` for
+/// `00u…`, as recorded); sorted searches resume at a position instead (`after=1<offset>`).
+enum Cursor<'a> {
+    Start,
+    AfterId(&'a str),
+    Offset(usize),
+}
+
+/// What Okta answers a cursor it did not hand out (as recorded for `/api/v1/apps`).
+fn invalid_cursor() -> ApiError {
+    ApiError::new(400, "E0000029", "Invalid paging request.").cause("Invalid cursor.")
+}
+
+fn parse_cursor(after: Option<&str>) -> ApiResult<Cursor<'_>> {
+    let Some(after) = after.filter(|a| !a.is_empty()) else {
+        return Ok(Cursor::Start);
+    };
+    let looks_like_id = |s: &str| s.len() == 20 && s.chars().all(|c| c.is_ascii_alphanumeric());
+    if let Some(id) = after.strip_prefix('0').filter(|id| looks_like_id(id)) {
+        return Ok(Cursor::AfterId(id));
+    }
+    if looks_like_id(after) {
+        return Ok(Cursor::AfterId(after));
+    }
+    if let Some(n) = after.strip_prefix('1').and_then(|n| n.parse().ok()) {
+        return Ok(Cursor::Offset(n));
+    }
+    Err(invalid_cursor())
 }
 
 async fn list_users(State(sim): State<Arc<Sim>>, RawQuery(q): RawQuery) -> ApiResult {
     let params = Params::parse(q.as_deref());
-    let limit = params.limit(200, 200)?;
     let base = sim.base_url().to_string();
+    let search = params.get("search").filter(|s| !s.is_empty());
+    let filter = params.get("filter").filter(|s| !s.is_empty());
+    let query = params.get("q").filter(|s| !s.is_empty());
+    let expr = match (search, filter) {
+        (Some(s), _) => Some(parse_expr(s, Dialect::UserSearch)?),
+        (None, Some(f)) => Some(parse_expr(f, Dialect::UserFilter)?),
+        (None, None) => None,
+    };
     let org = sim.org.read();
-    let page = paginate(
-        org.users
-            .iter()
-            .filter(|(_, u)| u.status != UserStatus::Deprovisioned)
-            .map(|(k, u)| (k.as_str(), u)),
-        params.get("after"),
-        limit,
-        |u| render(&base, u),
-    );
+
+    if expr.is_none()
+        && let Some(query) = query
+    {
+        // `q` is a prefix match for people pickers: no pagination, 10 results unless `limit` says.
+        let limit = params.limit(10, 200)?;
+        let needle = query.to_lowercase();
+        let items: Vec<Value> = org
+            .users
+            .values()
+            .filter(|u| u.status != UserStatus::Deprovisioned && matches_q(u, &needle))
+            .take(limit)
+            .map(|u| render_in_list(&base, u))
+            .collect();
+        return Ok(Page {
+            items,
+            next_after: None,
+        }
+        .respond(&base, "/api/v1/users", &params));
+    }
+
+    let limit = params.limit(200, 200)?;
+    let cursor = parse_cursor(params.get("after"))?;
+    // DEPROVISIONED users only show up when a filter or search asks for users explicitly.
+    let selected = |u: &User| match &expr {
+        Some(e) => e.matches(&|path: &str| field(u, path)),
+        None => u.status != UserStatus::Deprovisioned,
+    };
+    let sort_by = params
+        .get("sortBy")
+        .filter(|s| search.is_some() && !s.is_empty());
+    let page = match sort_by {
+        None => {
+            let after = match cursor {
+                Cursor::AfterId(id) => Some(id),
+                Cursor::Start => None,
+                Cursor::Offset(_) => return Err(invalid_cursor()),
+            };
+            let mut items = Vec::new();
+            let mut last = None;
+            let mut more = false;
+            let range = match after {
+                Some(a) => org
+                    .users
+                    .range::<str, _>((std::ops::Bound::Excluded(a), std::ops::Bound::Unbounded)),
+                None => org.users.range::<str, _>(..),
+            };
+            for (id, u) in range.filter(|(_, u)| selected(u)) {
+                if items.len() == limit {
+                    more = true;
+                    break;
+                }
+                items.push(render_in_list(&base, u));
+                last = Some(id);
+            }
+            Page {
+                items,
+                next_after: last.filter(|_| more).map(|id| format!("0{id}")),
+            }
+        }
+        Some(sort_by) => {
+            let descending = params
+                .get("sortOrder")
+                .is_some_and(|o| o.eq_ignore_ascii_case("desc"));
+            let mut matched: Vec<&User> = org.users.values().filter(|u| selected(u)).collect();
+            // Ties (and users without the attribute, which go last) stay in id order.
+            matched.sort_by(|a, b| {
+                let ord = compare_sort_keys(&field(a, sort_by), &field(b, sort_by));
+                if descending { ord.reverse() } else { ord }
+            });
+            let start = match cursor {
+                Cursor::Offset(n) => n,
+                Cursor::Start => 0,
+                Cursor::AfterId(id) => matched
+                    .iter()
+                    .position(|u| u.id == id)
+                    .map_or(matched.len(), |p| p + 1),
+            };
+            let items: Vec<Value> = matched
+                .iter()
+                .skip(start)
+                .take(limit)
+                .map(|u| render_in_list(&base, u))
+                .collect();
+            let end = start + items.len();
+            Page {
+                items,
+                next_after: (end < matched.len()).then(|| format!("1{end}")),
+            }
+        }
+    };
     Ok(page.respond(&base, "/api/v1/users", &params))
 }
 
-async fn get_user(State(sim): State<Arc<Sim>>, Path(id): Path<String>) -> ApiResult {
-    let base = sim.base_url().to_string();
-    let org = sim.org.read();
-    let uid = org
-        .find_user_id(&id)
-        .ok_or_else(|| ApiError::not_found(&id, "User"))?;
-    ok(render(&base, &org.users[&uid]))
+fn parse_expr(input: &str, dialect: Dialect) -> ApiResult<filter::Expr> {
+    filter::parse(input, dialect).map_err(|e| ApiError::invalid_search(e.message))
 }
 
-/// Okta's User JSON.
-pub fn render(base: &str, u: &User) -> Value {
-    let opt = |t: Option<i64>| t.map(iso_ms);
-    let href = format!("{base}/api/v1/users/{}", u.id);
-    json!({
-        "id": u.id,
-        "status": u.status.as_str(),
-        "created": iso_ms(u.created),
-        "activated": opt(u.activated),
-        "statusChanged": opt(u.status_changed),
-        "lastLogin": opt(u.last_login),
-        "lastUpdated": iso_ms(u.last_updated),
-        "passwordChanged": opt(u.password_changed),
-        "type": {"id": u.type_id},
-        "profile": u.profile,
-        "credentials": {
-            "provider": {"type": u.credentials.provider_type, "name": u.credentials.provider_name},
-        },
-        "_links": {"self": {"href": href}},
+fn matches_q(u: &User, needle: &str) -> bool {
+    ["firstName", "lastName", "email", "login"].iter().any(|k| {
+        u.profile
+            .get(*k)
+            .and_then(Value::as_str)
+            .is_some_and(|v| v.to_lowercase().starts_with(needle))
     })
+}
+
+/// Missing values sort after present ones; strings compare case-insensitively.
+fn compare_sort_keys(a: &Option<Value>, b: &Option<Value>) -> Ordering {
+    match (
+        a.as_ref().filter(|v| !v.is_null()),
+        b.as_ref().filter(|v| !v.is_null()),
+    ) {
+        (None, None) => Ordering::Equal,
+        (None, Some(_)) => Ordering::Greater,
+        (Some(_), None) => Ordering::Less,
+        (Some(x), Some(y)) => match (x, y) {
+            (Value::Number(m), Value::Number(n)) => m
+                .as_f64()
+                .partial_cmp(&n.as_f64())
+                .unwrap_or(Ordering::Equal),
+            (Value::String(s), Value::String(t)) => s.to_lowercase().cmp(&t.to_lowercase()),
+            (Value::Bool(s), Value::Bool(t)) => s.cmp(t),
+            _ => x.to_string().cmp(&y.to_string()),
+        },
+    }
+}
+
+/// A user attribute by the dotted path filters and searches use, read from the stored user.
+pub fn field(u: &User, path: &str) -> Option<Value> {
+    let time = |t: Option<i64>| t.map(|t| Value::String(iso_ms(t)));
+    match path {
+        "id" => Some(json!(u.id)),
+        "status" => Some(json!(u.status.as_str())),
+        "created" => time(Some(u.created)),
+        "activated" => time(u.activated),
+        "statusChanged" => time(u.status_changed),
+        "lastLogin" => time(u.last_login),
+        "lastUpdated" => time(Some(u.last_updated)),
+        "passwordChanged" => time(u.password_changed),
+        "type.id" => Some(json!(u.type_id)),
+        "credentials.provider.type" => Some(json!(u.credentials.provider_type)),
+        "credentials.provider.name" => Some(json!(u.credentials.provider_name)),
+        _ => {
+            let rest = path.strip_prefix("profile.")?;
+            let (name, sub) = match rest.split_once('.') {
+                Some((n, s)) => (n, Some(s)),
+                None => (rest, None),
+            };
+            let v = u.profile.get(name)?;
+            match sub {
+                None => Some(v.clone()),
+                Some(sub) => filter::Lookup::lookup(v, sub),
+            }
+        }
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// Reading one user, and the user's groups
+// ------------------------------------------------------------------------------------------
+
+/// `{id}` may be an id, a login, a login's short name, or `me` (the admin the token belongs to).
+fn resolve(org: &Org, id: &str) -> ApiResult<String> {
+    if id == "me" {
+        return Ok(org.admin_id.clone());
+    }
+    org.find_user_id(id)
+        .ok_or_else(|| ApiError::not_found(id, "User"))
+}
+
+async fn get_user(State(sim): State<Arc<Sim>>, Path(id): Path<String>) -> ApiResult {
+    let org = sim.org.read();
+    let uid = resolve(&org, &id)?;
+    ok(render(sim.base_url(), &org.users[&uid]))
+}
+
+async fn list_user_groups(
+    State(sim): State<Arc<Sim>>,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+) -> ApiResult {
+    let params = Params::parse(q.as_deref());
+    let base = sim.base_url().to_string();
+    let org = sim.org.read();
+    let uid = resolve(&org, &id)?;
+    let items: Vec<Value> = org
+        .user_groups
+        .get(&uid)
+        .into_iter()
+        .flatten()
+        .filter_map(|gid| org.groups.get(gid))
+        .map(|g| groups::render(&base, g))
+        .collect();
+    let path = format!("/api/v1/users/{uid}/groups");
+    Ok(Page {
+        items,
+        next_after: None,
+    }
+    .respond(&base, &path, &params))
+}
+
+// ------------------------------------------------------------------------------------------
+// Create
+// ------------------------------------------------------------------------------------------
+
+async fn create_user(
+    State(sim): State<Arc<Sim>>,
+    Extension(ctx): Extension<RequestCtx>,
+    RawQuery(q): RawQuery,
+    body: Bytes,
+) -> ApiResult {
+    let params = Params::parse(q.as_deref());
+    let body = json_body(&body)?;
+    let activate = params.flag("activate", true);
+    let provider = params.flag("provider", false);
+    let expire_password = params
+        .get("nextLogin")
+        .is_some_and(|n| n.eq_ignore_ascii_case("changePassword"));
+    let profile = body
+        .get("profile")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    let credentials = parse_credentials(body.get("credentials"), provider)?;
+    let group_ids: Vec<String> = match body.get("groupIds") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(ids)) => ids
+            .iter()
+            .map(|v| v.as_str().map(str::to_string))
+            .collect::<Option<_>>()
+            .ok_or_else(|| ApiError::validation("groupIds", "groupIds: Invalid group id"))?,
+        Some(_) => {
+            return Err(ApiError::validation(
+                "groupIds",
+                "groupIds: Invalid group id",
+            ));
+        }
+    };
+    if expire_password && !activate {
+        let m = "Could not create user. To create a user and expire their password immediately, `activate` must be true.";
+        return Err(ApiError::new(400, "E0000125", m).cause(m));
+    }
+    if expire_password && credentials.password.is_none() {
+        let m = "Could not create user. To create a user and expire their password immediately, a password must be specified.";
+        return Err(ApiError::new(400, "E0000124", m).cause(m));
+    }
+    if group_ids.len() > 20 {
+        return Err(
+            ApiError::new(400, "E0000093", "Target count limit exceeded")
+                .cause("The number of group targets is too large"),
+        );
+    }
+
+    let now = sim.clock.now_ms();
+    let base = sim.base_url().to_string();
+    let (rendered, events) = {
+        let mut org = sim.org.write();
+        let type_id = match body.pointer("/type/id").and_then(Value::as_str) {
+            Some(t) if org.user_types.contains_key(t) => t.to_string(),
+            Some(t) => {
+                return Err(ApiError::validation(
+                    "type",
+                    format!("type: Invalid user type id {t}"),
+                ));
+            }
+            None => org.default_type_id.clone(),
+        };
+        meta::check_user_profile(&org, &profile, None)?;
+        check_password(&credentials, &profile)?;
+        for gid in &group_ids {
+            if !org.groups.contains_key(gid) {
+                return Err(ApiError::not_found(gid, "UserGroup"));
+            }
+        }
+        let has_password = credentials.password.is_some();
+        let federated = credentials.provider_type != "OKTA";
+        let status = match (activate, expire_password) {
+            (false, _) => UserStatus::Staged,
+            (true, true) => UserStatus::PasswordExpired,
+            (true, false) if has_password || federated => UserStatus::Active,
+            (true, false) => UserStatus::Provisioned,
+        };
+        let activated = matches!(status, UserStatus::Active | UserStatus::PasswordExpired);
+        let id = org.ids.next("00u");
+        let user = User {
+            id: id.clone(),
+            status,
+            transitioning_to: None,
+            created: now,
+            activated: activated.then_some(now),
+            status_changed: Some(now),
+            last_login: None,
+            last_updated: now,
+            password_changed: has_password.then_some(now),
+            type_id,
+            profile,
+            credentials,
+            pending_token: None,
+        };
+        let target = entity(&user);
+        let mut events = vec![NewEvent::success(
+            "user.lifecycle.create",
+            "Create Okta user",
+            vec![target.clone()],
+        )];
+        if activate {
+            events.push(NewEvent::success(
+                "user.lifecycle.activate",
+                "Activate Okta user",
+                vec![target.clone()],
+            ));
+        }
+        org.insert_user(user);
+        let everyone = org.everyone_group_id.clone();
+        org.add_member(&everyone, &id);
+        for gid in &group_ids {
+            if org.add_member(gid, &id) {
+                if let Some(g) = org.groups.get_mut(gid) {
+                    g.last_membership_updated = now;
+                }
+                events.push(NewEvent::success(
+                    "group.user_membership.add",
+                    "Add user to group membership",
+                    vec![target.clone(), group_entity(&org, gid)],
+                ));
+            }
+        }
+        (render(&base, &org.users[&id]), events)
+    };
+    for e in events {
+        sim.log(&ctx, e);
+    }
+    ok(rendered)
+}
+
+/// Reads a request's `credentials`. The password and the recovery answer are kept only as far as
+/// the simulator's behaviour needs them and are never rendered back.
+fn parse_credentials(v: Option<&Value>, provider_param: bool) -> ApiResult<Credentials> {
+    let mut c = Credentials {
+        provider_type: "OKTA".into(),
+        provider_name: "OKTA".into(),
+        ..Default::default()
+    };
+    let Some(v) = v.filter(|v| !v.is_null()) else {
+        if provider_param {
+            c.provider_type = "FEDERATION".into();
+            c.provider_name = "FEDERATION".into();
+        }
+        return Ok(c);
+    };
+    apply_credentials(&mut c, v)?;
+    if provider_param && c.provider_type == "OKTA" {
+        c.provider_type = "FEDERATION".into();
+        c.provider_name = "FEDERATION".into();
+    }
+    Ok(c)
+}
+
+/// Applies a `credentials` object over existing credentials (create, partial and full update).
+fn apply_credentials(c: &mut Credentials, v: &Value) -> ApiResult<()> {
+    if let Some(p) = v.get("password").filter(|p| !p.is_null()) {
+        if let Some(value) = p.get("value").and_then(Value::as_str) {
+            c.password = Some(value.to_string());
+        } else if p.get("hook").is_some() || p.get("hash").is_some() {
+            // An imported hash or a password import hook: a password exists, its text is unknown.
+            c.password = Some(String::new());
+        }
+    }
+    if let Some(rq) = v.get("recovery_question").filter(|r| !r.is_null()) {
+        let question = rq.get("question").and_then(Value::as_str).unwrap_or("");
+        let answer = rq.get("answer").and_then(Value::as_str).unwrap_or("");
+        if question.trim().is_empty() || answer.trim().is_empty() {
+            let field = if question.trim().is_empty() {
+                "recovery_question.question"
+            } else {
+                "recovery_question.answer"
+            };
+            return Err(ApiError::validation(
+                field,
+                format!("{field}: The field cannot be left blank"),
+            ));
+        }
+        c.recovery_question = Some(question.to_string());
+        c.recovery_answer = Some(answer.to_string());
+    }
+    if let Some(p) = v.get("provider").filter(|p| !p.is_null()) {
+        let kind = p.get("type").and_then(Value::as_str).unwrap_or("OKTA");
+        if ![
+            "OKTA",
+            "ACTIVE_DIRECTORY",
+            "LDAP",
+            "FEDERATION",
+            "SOCIAL",
+            "IMPORT",
+        ]
+        .contains(&kind)
+        {
+            return Err(ApiError::validation(
+                "provider",
+                format!("provider: Invalid provider type {kind}"),
+            ));
+        }
+        c.provider_type = kind.to_string();
+        c.provider_name = p
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or(kind)
+            .to_string();
+    }
+    Ok(())
+}
+
+const PASSWORD_RULES: &str = "password: Password requirements were not met. Password requirements: at least 8 characters, a lowercase letter, an uppercase letter, a number, no parts of your username.";
+
+/// Okta's default password policy: 8+ characters, lower, upper and a digit, and no part of the
+/// username (its pieces of four or more characters, split at `.`, `@`, `-`, `_`).
+fn check_password(c: &Credentials, profile: &Map<String, Value>) -> ApiResult<()> {
+    let Some(pw) = c.password.as_deref().filter(|p| !p.is_empty()) else {
+        return Ok(());
+    };
+    let login = profile
+        .get("login")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_lowercase();
+    let lower = pw.to_lowercase();
+    let uses_username = login
+        .split(['.', '@', '-', '_'])
+        .filter(|part| part.len() >= 4)
+        .any(|part| lower.contains(part));
+    let complex = pw.chars().count() >= 8
+        && pw.chars().any(|c| c.is_lowercase())
+        && pw.chars().any(|c| c.is_uppercase())
+        && pw.chars().any(|c| c.is_ascii_digit());
+    if complex && !uses_username {
+        Ok(())
+    } else {
+        Err(ApiError::validation("password", PASSWORD_RULES))
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// Update (partial and full)
+// ------------------------------------------------------------------------------------------
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum UpdateMode {
+    Partial,
+    Replace,
+}
+
+async fn update_user(
+    State(sim): State<Arc<Sim>>,
+    Extension(ctx): Extension<RequestCtx>,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+    body: Bytes,
+) -> ApiResult {
+    write_user(&sim, &ctx, &id, q.as_deref(), &body, UpdateMode::Partial)
+}
+
+async fn replace_user(
+    State(sim): State<Arc<Sim>>,
+    Extension(ctx): Extension<RequestCtx>,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+    body: Bytes,
+) -> ApiResult {
+    write_user(&sim, &ctx, &id, q.as_deref(), &body, UpdateMode::Replace)
+}
+
+/// POST merges the given profile properties (a `null` clears one); PUT replaces the profile whole,
+/// so properties left out are removed and required ones must be there. Credentials given in the
+/// body are applied over the existing ones in both modes.
+fn write_user(
+    sim: &Sim,
+    ctx: &RequestCtx,
+    id: &str,
+    query: Option<&str>,
+    body: &[u8],
+    mode: UpdateMode,
+) -> ApiResult {
+    let params = Params::parse(query);
+    let strict = params.flag("strict", false);
+    let body = json_body(body)?;
+    let now = sim.clock.now_ms();
+    let base = sim.base_url().to_string();
+    let (rendered, events) = {
+        let mut org = sim.org.write();
+        let uid = resolve(&org, id)?;
+        let user = &org.users[&uid];
+        if user.status == UserStatus::Deprovisioned {
+            return Err(status_not_allowed());
+        }
+        let new_type = match body.pointer("/type/id").and_then(Value::as_str) {
+            None => user.type_id.clone(),
+            Some(t) if t == user.type_id => t.to_string(),
+            Some(t) if mode == UpdateMode::Replace && org.user_types.contains_key(t) => {
+                t.to_string()
+            }
+            Some(t) => {
+                return Err(ApiError::validation(
+                    "type",
+                    format!(
+                        "type: The user type {t} can only be changed by a full replacement to an existing type"
+                    ),
+                ));
+            }
+        };
+        let given = body.get("profile").and_then(Value::as_object);
+        let profile = match (mode, given) {
+            (UpdateMode::Partial, Some(changes)) => {
+                let mut merged = user.profile.clone();
+                for (k, v) in changes {
+                    if v.is_null() {
+                        merged.shift_remove(k);
+                    } else {
+                        merged.insert(k.clone(), v.clone());
+                    }
+                }
+                merged
+            }
+            (UpdateMode::Partial, None) => user.profile.clone(),
+            (UpdateMode::Replace, Some(p)) => p
+                .iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+            (UpdateMode::Replace, None) => Map::new(),
+        };
+        let mut credentials = user.credentials.clone();
+        if let Some(c) = body.get("credentials").filter(|c| !c.is_null()) {
+            apply_credentials(&mut credentials, c)?;
+        }
+        let profile_changed = profile != user.profile;
+        let password_changed = credentials.password != user.credentials.password;
+        if profile_changed {
+            meta::check_user_profile(&org, &profile, Some(&uid))?;
+        }
+        // `strict` applies the password policy's history rule; the simulator remembers only the
+        // current password, so reusing that one is what it can refuse.
+        let given_password = body
+            .pointer("/credentials/password/value")
+            .and_then(Value::as_str);
+        if strict
+            && given_password.is_some()
+            && given_password == user.credentials.password.as_deref()
+        {
+            return Err(ApiError::validation(
+                "password",
+                "password: Password has been used too recently",
+            ));
+        }
+        if password_changed {
+            check_password(&credentials, &profile)?;
+        }
+        let old_login = user.login().to_lowercase();
+        let user = org.users.get_mut(&uid).ok_or_else(ApiError::internal)?;
+        user.profile = profile;
+        user.credentials = credentials;
+        user.type_id = new_type;
+        user.last_updated = now;
+        if password_changed {
+            user.password_changed = Some(now);
+        }
+        let target = entity(user);
+        let new_login = user.login().to_lowercase();
+        let rendered = render(&base, user);
+        if new_login != old_login {
+            org.logins.remove(&old_login);
+            org.logins.insert(new_login, uid.clone());
+        }
+        let mut events = Vec::new();
+        if profile_changed {
+            events.push(NewEvent::success(
+                "user.account.update_profile",
+                "Update user profile for Okta",
+                vec![target.clone()],
+            ));
+        }
+        if password_changed {
+            events.push(NewEvent::success(
+                "user.account.update_password",
+                "User update password for Okta",
+                vec![target],
+            ));
+        }
+        (rendered, events)
+    };
+    for e in events {
+        sim.log(ctx, e);
+    }
+    ok(rendered)
+}
+
+// ------------------------------------------------------------------------------------------
+// Delete: deactivate first, delete on the second call
+// ------------------------------------------------------------------------------------------
+
+async fn delete_user(
+    State(sim): State<Arc<Sim>>,
+    Extension(ctx): Extension<RequestCtx>,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let now = sim.clock.now_ms();
+    let events = {
+        let mut org = sim.org.write();
+        let uid = resolve(&org, &id)?;
+        let user = org.users.get_mut(&uid).ok_or_else(ApiError::internal)?;
+        let target = entity(user);
+        if user.status != UserStatus::Deprovisioned {
+            set_status(user, UserStatus::Deprovisioned, now);
+            vec![NewEvent::success(
+                "user.lifecycle.deactivate",
+                "Deactivate Okta user",
+                vec![target],
+            )]
+        } else {
+            org.remove_user(&uid);
+            vec![
+                NewEvent::success(
+                    "user.lifecycle.delete.initiated",
+                    "Delete Okta user initiated",
+                    vec![target.clone()],
+                ),
+                NewEvent::success(
+                    "user.lifecycle.delete.completed",
+                    "Delete Okta user completed",
+                    vec![target],
+                ),
+            ]
+        }
+    };
+    for e in events {
+        sim.log(&ctx, e);
+    }
+    no_content()
+}
+
+// ------------------------------------------------------------------------------------------
+// Lifecycle
+// ------------------------------------------------------------------------------------------
+
+/// The lifecycle operations under `/api/v1/users/{id}/lifecycle/`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LifecycleOp {
+    Activate,
+    Deactivate,
+    Reactivate,
+    Suspend,
+    Unsuspend,
+    Unlock,
+    ResetPassword,
+    ExpirePassword,
+    ExpirePasswordWithTempPassword,
+    ResetFactors,
+}
+
+impl LifecycleOp {
+    pub const ALL: [LifecycleOp; 10] = [
+        LifecycleOp::Activate,
+        LifecycleOp::Deactivate,
+        LifecycleOp::Reactivate,
+        LifecycleOp::Suspend,
+        LifecycleOp::Unsuspend,
+        LifecycleOp::Unlock,
+        LifecycleOp::ResetPassword,
+        LifecycleOp::ExpirePassword,
+        LifecycleOp::ExpirePasswordWithTempPassword,
+        LifecycleOp::ResetFactors,
+    ];
+
+    pub fn path(self) -> &'static str {
+        match self {
+            LifecycleOp::Activate => "activate",
+            LifecycleOp::Deactivate => "deactivate",
+            LifecycleOp::Reactivate => "reactivate",
+            LifecycleOp::Suspend => "suspend",
+            LifecycleOp::Unsuspend => "unsuspend",
+            LifecycleOp::Unlock => "unlock",
+            LifecycleOp::ResetPassword => "reset_password",
+            LifecycleOp::ExpirePassword => "expire_password",
+            LifecycleOp::ExpirePasswordWithTempPassword => "expire_password_with_temp_password",
+            LifecycleOp::ResetFactors => "reset_factors",
+        }
+    }
+
+    fn from_path(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|op| op.path() == s)
+    }
+
+    /// Okta's status machine: the status an operation leaves a user in, or Okta's refusal.
+    /// `has_password` decides where activation lands (ACTIVE with a password or an external
+    /// provider, PROVISIONED otherwise, until the user completes the activation flow).
+    pub fn next_status(self, from: UserStatus, has_password: bool) -> Result<UserStatus, ApiError> {
+        use UserStatus::*;
+        // Okta treats these as forms of an active account: they can sign in or recover.
+        let active_like = matches!(from, Active | PasswordExpired | LockedOut | Recovery);
+        let next = match self {
+            LifecycleOp::Activate => match from {
+                Staged | Deprovisioned if has_password => Some(Active),
+                Staged | Deprovisioned => Some(Provisioned),
+                Active => return Err(already_active()),
+                _ => None,
+            },
+            LifecycleOp::Deactivate => (from != Deprovisioned).then_some(Deprovisioned),
+            LifecycleOp::Reactivate => {
+                matches!(from, Provisioned | Recovery).then_some(Provisioned)
+            }
+            // The recordings show a `suspend` link on PASSWORD_EXPIRED users as on ACTIVE ones.
+            LifecycleOp::Suspend => matches!(from, Active | PasswordExpired).then_some(Suspended),
+            LifecycleOp::Unsuspend => (from == Suspended).then_some(Active),
+            LifecycleOp::Unlock => match from {
+                LockedOut => Some(Active),
+                _ => {
+                    return Err(ApiError::new(
+                        403,
+                        "E0000032",
+                        "Unlock is not allowed for this user.",
+                    )
+                    .cause("The user is not locked out."));
+                }
+            },
+            LifecycleOp::ResetPassword => (active_like || from == Provisioned).then_some(Recovery),
+            LifecycleOp::ExpirePassword | LifecycleOp::ExpirePasswordWithTempPassword => {
+                active_like.then_some(PasswordExpired)
+            }
+            LifecycleOp::ResetFactors => (from != Deprovisioned).then_some(from),
+        };
+        next.ok_or_else(status_not_allowed)
+    }
+
+    fn event(self) -> (&'static str, &'static str) {
+        match self {
+            LifecycleOp::Activate => ("user.lifecycle.activate", "Activate Okta user"),
+            LifecycleOp::Deactivate => ("user.lifecycle.deactivate", "Deactivate Okta user"),
+            LifecycleOp::Reactivate => ("user.lifecycle.reactivate", "Reactivate Okta user"),
+            LifecycleOp::Suspend => ("user.lifecycle.suspend", "Suspend Okta user"),
+            LifecycleOp::Unsuspend => ("user.lifecycle.unsuspend", "Unsuspend Okta user"),
+            LifecycleOp::Unlock => (
+                "user.account.unlock_by_admin",
+                "User account unlock by admin",
+            ),
+            LifecycleOp::ResetPassword => (
+                "user.account.reset_password",
+                "Fired when the user's Okta password is reset",
+            ),
+            LifecycleOp::ExpirePassword | LifecycleOp::ExpirePasswordWithTempPassword => (
+                "user.account.expire_password",
+                "Fired when the user's Okta password is expired",
+            ),
+            LifecycleOp::ResetFactors => {
+                ("user.mfa.factor.reset_all", "Reset all factors for user")
+            }
+        }
+    }
+}
+
+/// E0000038 with no causes, as the recordings show it.
+fn status_not_allowed() -> ApiError {
+    ApiError::new(
+        403,
+        "E0000038",
+        "This operation is not allowed in the user's current status.",
+    )
+}
+
+fn already_active() -> ApiError {
+    ApiError::new(
+        403,
+        "E0000016",
+        "Activation failed because the user is already active",
+    )
+}
+
+fn set_status(user: &mut User, status: UserStatus, now: i64) {
+    if user.status != status {
+        user.status = status;
+        user.status_changed = Some(now);
+    }
+    user.transitioning_to = None;
+    user.last_updated = now;
+}
+
+async fn lifecycle(
+    State(sim): State<Arc<Sim>>,
+    Extension(ctx): Extension<RequestCtx>,
+    Path((id, op)): Path<(String, String)>,
+    RawQuery(q): RawQuery,
+) -> ApiResult {
+    let op = LifecycleOp::from_path(&op)
+        .ok_or_else(|| ApiError::new(404, "E0000008", "The requested path was not found"))?;
+    let params = Params::parse(q.as_deref());
+    let now = sim.clock.now_ms();
+    let base = sim.base_url().to_string();
+    let (body, event) = {
+        let mut org = sim.org.write();
+        let uid = resolve(&org, &id)?;
+        let token = org.ids.rng().alphanumeric(20);
+        let temp_password = temporary_password(org.ids.rng());
+        let user = org.users.get_mut(&uid).ok_or_else(ApiError::internal)?;
+        let has_password =
+            user.credentials.password.is_some() || user.credentials.provider_type != "OKTA";
+        let next = op.next_status(user.status, has_password)?;
+        set_status(user, next, now);
+        let body = match op {
+            LifecycleOp::Activate => {
+                user.activated = (next == UserStatus::Active)
+                    .then_some(now)
+                    .or(user.activated);
+                activation_token(&base, user, &token, params.flag("sendEmail", true))
+            }
+            LifecycleOp::Reactivate => {
+                activation_token(&base, user, &token, params.flag("sendEmail", false))
+            }
+            LifecycleOp::ResetPassword => {
+                if params.flag("sendEmail", true) {
+                    json!({})
+                } else {
+                    user.pending_token = Some(token.clone());
+                    json!({"resetPasswordUrl": format!("{base}/reset_password/drpw{token}")})
+                }
+            }
+            LifecycleOp::ExpirePassword => render(&base, user),
+            LifecycleOp::ExpirePasswordWithTempPassword => {
+                user.credentials.password = Some(temp_password.clone());
+                user.password_changed = Some(now);
+                json!({"tempPassword": temp_password})
+            }
+            LifecycleOp::Deactivate
+            | LifecycleOp::Suspend
+            | LifecycleOp::Unsuspend
+            | LifecycleOp::Unlock
+            | LifecycleOp::ResetFactors => json!({}),
+        };
+        let (kind, message) = op.event();
+        (body, NewEvent::success(kind, message, vec![entity(user)]))
+    };
+    sim.log(&ctx, event);
+    ok(body)
+}
+
+/// `{activationUrl, activationToken}` when the caller sends the email itself, `{}` otherwise.
+fn activation_token(base: &str, user: &mut User, token: &str, send_email: bool) -> Value {
+    if send_email {
+        return json!({});
+    }
+    user.pending_token = Some(token.to_string());
+    json!({
+        "activationUrl": format!("{base}/tokens/{token}/verify"),
+        "activationToken": token,
+    })
+}
+
+/// Twelve characters with a lower-case letter, an upper-case letter and a digit, like the recorded
+/// `C8Fg5dUq4zE8`, so the temporary password satisfies the default policy.
+fn temporary_password(rng: &mut crate::rng::Rng) -> String {
+    loop {
+        let p = rng.alphanumeric(12);
+        if p.chars().any(|c| c.is_ascii_lowercase())
+            && p.chars().any(|c| c.is_ascii_uppercase())
+            && p.chars().any(|c| c.is_ascii_digit())
+        {
+            return p;
+        }
+    }
+}
+
+async fn forgot_password(
+    State(sim): State<Arc<Sim>>,
+    Extension(ctx): Extension<RequestCtx>,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+) -> ApiResult {
+    let params = Params::parse(q.as_deref());
+    let base = sim.base_url().to_string();
+    let (body, event) = {
+        let mut org = sim.org.write();
+        let uid = resolve(&org, &id)?;
+        let token = org.ids.rng().alphanumeric(20);
+        let user = org.users.get_mut(&uid).ok_or_else(ApiError::internal)?;
+        // Only ACTIVE users; the operation leaves the status as it is.
+        if user.status != UserStatus::Active {
+            return Err(status_not_allowed());
+        }
+        let body = if params.flag("sendEmail", true) {
+            json!({})
+        } else {
+            user.pending_token = Some(token.clone());
+            json!({"resetPasswordUrl": format!("{base}/signin/reset-password/dfp{token}")})
+        };
+        let event = NewEvent::success(
+            "user.account.reset_password",
+            "Fired when the user's Okta password is reset",
+            vec![entity(user)],
+        );
+        (body, event)
+    };
+    sim.log(&ctx, event);
+    ok(body)
+}
+
+async fn clear_sessions(
+    State(sim): State<Arc<Sim>>,
+    Extension(ctx): Extension<RequestCtx>,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let target = {
+        let org = sim.org.read();
+        let uid = resolve(&org, &id)?;
+        entity(&org.users[&uid])
+    };
+    sim.log(
+        &ctx,
+        NewEvent::success("user.session.clear", "Clear user session", vec![target]),
+    );
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+// ------------------------------------------------------------------------------------------
+// Rendering
+// ------------------------------------------------------------------------------------------
+
+/// The System Log target for a user.
+pub fn entity(u: &User) -> Arc<Entity> {
+    Arc::new(Entity {
+        id: u.id.clone(),
+        kind: "User",
+        alternate_id: u.login().to_string(),
+        display_name: u.display_name(),
+    })
+}
+
+fn group_entity(org: &Org, gid: &str) -> Arc<Entity> {
+    let name = org
+        .groups
+        .get(gid)
+        .map(|g| g.name().to_string())
+        .unwrap_or_default();
+    Arc::new(Entity {
+        id: gid.to_string(),
+        kind: "UserGroup",
+        alternate_id: name.clone(),
+        display_name: name,
+    })
+}
+
+/// Okta's User JSON as a single user: `_links` carry every operation the status allows.
+pub fn render(base: &str, u: &User) -> Value {
+    let mut v = render_in_list(base, u);
+    v["_links"] = Value::Object(links(base, u));
+    v
+}
+
+/// Okta's User JSON as lists show it: `_links` has only `self`.
+pub fn render_in_list(base: &str, u: &User) -> Value {
+    let opt = |t: Option<i64>| t.map(iso_ms);
+    let mut top = Map::new();
+    top.insert("id".into(), json!(u.id));
+    top.insert("status".into(), json!(u.status.as_str()));
+    if let Some(t) = u.transitioning_to {
+        top.insert("transitioningToStatus".into(), json!(t.as_str()));
+    }
+    top.insert("created".into(), json!(iso_ms(u.created)));
+    top.insert("activated".into(), json!(opt(u.activated)));
+    top.insert("statusChanged".into(), json!(opt(u.status_changed)));
+    top.insert("lastLogin".into(), json!(opt(u.last_login)));
+    top.insert("lastUpdated".into(), json!(iso_ms(u.last_updated)));
+    top.insert("passwordChanged".into(), json!(opt(u.password_changed)));
+    top.insert("type".into(), json!({"id": u.type_id}));
+    top.insert("profile".into(), Value::Object(render_profile(u)));
+    top.insert("credentials".into(), render_credentials(u));
+    top.insert(
+        "_links".into(),
+        json!({"self": {"href": format!("{base}/api/v1/users/{}", u.id)}}),
+    );
+    Value::Object(top)
+}
+
+/// Okta always shows `mobilePhone` and `secondEmail`, as `null` when unset (as recorded).
+fn render_profile(u: &User) -> Map<String, Value> {
+    let mut p = u.profile.clone();
+    for always in ["mobilePhone", "secondEmail"] {
+        p.entry(always).or_insert(Value::Null);
+    }
+    p
+}
+
+/// `password: {}` when one is set, the primary email for Okta-mastered users, the recovery question
+/// (never the answer), the provider.
+fn render_credentials(u: &User) -> Value {
+    let c = &u.credentials;
+    let mut out = Map::new();
+    if c.password.is_some() {
+        out.insert("password".into(), json!({}));
+    }
+    if c.provider_type == "OKTA"
+        && let Some(email) = u.profile.get("email").and_then(Value::as_str)
+    {
+        out.insert(
+            "emails".into(),
+            json!([{"value": email, "status": "VERIFIED", "type": "PRIMARY"}]),
+        );
+    }
+    if let Some(q) = &c.recovery_question {
+        out.insert("recovery_question".into(), json!({"question": q}));
+    }
+    out.insert(
+        "provider".into(),
+        json!({"type": c.provider_type, "name": c.provider_name}),
+    );
+    Value::Object(out)
+}
+
+/// The link relations of a single user, in the recorded order. ACTIVE, PASSWORD_EXPIRED, STAGED and
+/// SUSPENDED follow recordings; the others follow the same pattern with the operations the status
+/// machine allows (LOCKED_OUT adds `unlock`, PROVISIONED and RECOVERY add `reactivate`).
+fn links(base: &str, u: &User) -> Map<String, Value> {
+    use UserStatus::*;
+    let user = format!("{base}/api/v1/users/{}", u.id);
+    let lifecycle = |op: &str| json!({"href": format!("{user}/lifecycle/{op}"), "method": "POST"});
+    let credential =
+        |op: &str| json!({"href": format!("{user}/credentials/{op}"), "method": "POST"});
+    let schema = json!({"href": format!("{base}/api/v1/meta/schemas/user/{}", meta::schema_id_for_type(&u.type_id))});
+    let kind = json!({"href": format!("{base}/api/v1/meta/types/user/{}", u.type_id)});
+    let this = json!({"href": user});
+    let rels: Vec<(&str, Value)> = match u.status {
+        Active | PasswordExpired | LockedOut | Recovery => {
+            let mut r = Vec::new();
+            if matches!(u.status, Active | PasswordExpired) {
+                r.push(("suspend", lifecycle("suspend")));
+            }
+            if u.status == LockedOut {
+                r.push(("unlock", lifecycle("unlock")));
+            }
+            r.push(("schema", schema));
+            r.push(("resetPassword", lifecycle("reset_password")));
+            if u.status != Recovery {
+                r.push(("forgotPassword", credential("forgot_password")));
+            }
+            r.push(("expirePassword", lifecycle("expire_password")));
+            r.push((
+                "changeRecoveryQuestion",
+                credential("change_recovery_question"),
+            ));
+            r.push(("self", this));
+            r.push(("resetFactors", lifecycle("reset_factors")));
+            r.push(("type", kind));
+            r.push(("changePassword", credential("change_password")));
+            if u.status == Recovery {
+                r.push(("reactivate", lifecycle("reactivate")));
+            }
+            r.push(("deactivate", lifecycle("deactivate")));
+            r
+        }
+        Provisioned => vec![
+            ("schema", schema),
+            ("resetPassword", lifecycle("reset_password")),
+            ("self", this),
+            ("resetFactors", lifecycle("reset_factors")),
+            ("type", kind),
+            ("reactivate", lifecycle("reactivate")),
+            ("deactivate", lifecycle("deactivate")),
+        ],
+        Staged => vec![
+            ("schema", schema),
+            ("activate", lifecycle("activate")),
+            ("self", this),
+            ("resetFactors", lifecycle("reset_factors")),
+            ("type", kind),
+        ],
+        Suspended => vec![
+            ("schema", schema),
+            ("unsuspend", lifecycle("unsuspend")),
+            ("self", this),
+            ("resetFactors", lifecycle("reset_factors")),
+            ("type", kind),
+            ("deactivate", lifecycle("deactivate")),
+        ],
+        Deprovisioned => vec![
+            ("schema", schema),
+            ("activate", lifecycle("activate")),
+            ("self", this),
+            ("type", kind),
+        ],
+    };
+    rels.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_parse_and_made_up_ones_are_refused() {
+        assert!(matches!(
+            parse_cursor(Some("000usfdsyqnIjEmHNm4x6")),
+            Ok(Cursor::AfterId("00usfdsyqnIjEmHNm4x6"))
+        ));
+        assert!(matches!(parse_cursor(Some("140")), Ok(Cursor::Offset(40))));
+        assert!(matches!(parse_cursor(None), Ok(Cursor::Start)));
+        let err = parse_cursor(Some("not-a-cursor")).err().map(|e| e.code);
+        assert_eq!(err, Some("E0000029"));
+    }
+
+    #[test]
+    fn activation_lands_on_active_only_with_a_password() {
+        let op = LifecycleOp::Activate;
+        assert_eq!(
+            op.next_status(UserStatus::Staged, true).ok(),
+            Some(UserStatus::Active)
+        );
+        assert_eq!(
+            op.next_status(UserStatus::Staged, false).ok(),
+            Some(UserStatus::Provisioned)
+        );
+        let err = op
+            .next_status(UserStatus::Active, true)
+            .err()
+            .map(|e| e.code);
+        assert_eq!(err, Some("E0000016"));
+    }
 }

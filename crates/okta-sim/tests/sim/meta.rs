@@ -1,1 +1,173 @@
-//! Tests of the simulator: meta.
+//! `/api/v1/meta`: the profile schemas (read and partial update) and user types.
+
+use std::collections::BTreeSet;
+
+use serde_json::{Value, json};
+
+use crate::support::TestOrg;
+
+fn keys(v: &Value) -> BTreeSet<String> {
+    v.as_object()
+        .map(|o| o.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+fn set(items: &[&str]) -> BTreeSet<String> {
+    items.iter().map(|s| s.to_string()).collect()
+}
+
+const SCHEMA_KEYS: &[&str] = &[
+    "id",
+    "$schema",
+    "name",
+    "title",
+    "description",
+    "lastUpdated",
+    "created",
+    "definitions",
+    "type",
+    "properties",
+    "_links",
+];
+
+#[tokio::test]
+async fn schemas_have_the_recorded_shape() {
+    let org = TestOrg::start().await;
+    let base = org.server.base_url().to_string();
+    let user = org.get("/api/v1/meta/schemas/user/default").await;
+    assert_eq!(user.status, 200);
+    assert_eq!(keys(&user.body), set(SCHEMA_KEYS));
+    assert_eq!(user.body["id"], format!("{base}/meta/schemas/user/default"));
+    assert_eq!(keys(&user.body["_links"]), set(&["self", "type"]));
+    let type_href = user.body["_links"]["type"]["href"].as_str().unwrap();
+    assert!(type_href.starts_with(&format!("{base}/api/v1/meta/types/user/oty")));
+    assert_eq!(
+        user.body["definitions"]["base"]["required"],
+        json!(["login", "firstName", "lastName", "email"])
+    );
+    let group = org.get("/api/v1/meta/schemas/group/default").await;
+    assert_eq!(keys(&group.body), set(SCHEMA_KEYS));
+    assert_eq!(keys(&group.body["_links"]), set(&["self"]));
+}
+
+#[tokio::test]
+async fn custom_attributes_are_added_changed_and_removed() {
+    let org = TestOrg::start().await;
+    let url = "/api/v1/meta/schemas/user/default";
+    let add = json!({"definitions": {"custom": {"id": "#custom", "type": "object", "properties": {
+        "badgeNumber": {"title": "Badge number", "type": "string", "minLength": 1, "maxLength": 6}
+    }}}});
+    let r = org.post(url, add).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let custom = &r.body["definitions"]["custom"]["properties"];
+    assert_eq!(custom["badgeNumber"]["mutability"], "READ_WRITE");
+    assert_eq!(custom["badgeNumber"]["scope"], "NONE");
+    assert!(custom["badgeNumber"]["permissions"].is_array());
+    // Attributes left out of the request are kept.
+    assert!(custom.get("employeeId").is_some() && custom.get("region").is_some());
+
+    // The new attribute now validates user profiles.
+    let login = "badge.holder@example.com";
+    let mut profile = json!({"login": login, "email": login, "firstName": "B", "lastName": "H",
+        "employeeId": "E800001", "badgeNumber": "TOO-LONG-BADGE"});
+    let r = org
+        .post("/api/v1/users?activate=false", json!({"profile": profile}))
+        .await;
+    assert_eq!(r.status, 400);
+    assert_eq!(r.body["errorSummary"], "Api validation failed: badgeNumber");
+    profile["badgeNumber"] = json!("B-12");
+    let r = org
+        .post("/api/v1/users?activate=false", json!({"profile": profile}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+
+    // Changing a definition merges over it.
+    let change =
+        json!({"definitions": {"custom": {"properties": {"badgeNumber": {"maxLength": 20}}}}});
+    let r = org.post(url, change).await;
+    assert_eq!(
+        r.body["definitions"]["custom"]["properties"]["badgeNumber"]["maxLength"],
+        20
+    );
+    assert_eq!(
+        r.body["definitions"]["custom"]["properties"]["badgeNumber"]["title"],
+        "Badge number"
+    );
+
+    // `null` removes it.
+    let remove = json!({"definitions": {"custom": {"properties": {"badgeNumber": null}}}});
+    let r = org.post(url, remove).await;
+    assert!(
+        r.body["definitions"]["custom"]["properties"]
+            .get("badgeNumber")
+            .is_none()
+    );
+    let again = org.get(url).await;
+    assert!(
+        again.body["definitions"]["custom"]["properties"]
+            .get("badgeNumber")
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn bad_schema_changes_are_refused() {
+    let org = TestOrg::start().await;
+    let url = "/api/v1/meta/schemas/user/default";
+    let no_type = json!({"definitions": {"custom": {"properties": {"x": {"title": "X"}}}}});
+    let r = org.post(url, no_type).await;
+    assert_eq!((r.status, r.error_code()), (400, Some("E0000001")));
+    let drop_base = json!({"definitions": {"base": {"properties": {"login": null}}}});
+    let r = org.post(url, drop_base).await;
+    assert_eq!((r.status, r.error_code()), (400, Some("E0000001")));
+    let r = org.get(url).await;
+    assert!(
+        r.body["definitions"]["base"]["properties"]
+            .get("login")
+            .is_some()
+    );
+}
+
+#[tokio::test]
+async fn user_types_list_and_get() {
+    let org = TestOrg::start().await;
+    let base = org.server.base_url().to_string();
+    let r = org.get("/api/v1/meta/types/user").await;
+    assert_eq!(r.status, 200);
+    let types = r.body.as_array().unwrap();
+    assert_eq!(types.len(), 1);
+    let t = &types[0];
+    assert_eq!(
+        keys(t),
+        set(&[
+            "id",
+            "displayName",
+            "name",
+            "description",
+            "createdBy",
+            "lastUpdatedBy",
+            "created",
+            "lastUpdated",
+            "default",
+            "_links"
+        ])
+    );
+    assert_eq!(t["default"], true);
+    let id = t["id"].as_str().unwrap();
+    assert_eq!(
+        t["_links"]["self"],
+        json!({"rel": "self", "href": format!("{base}/api/v1/meta/types/user/{id}"), "method": "GET"})
+    );
+    assert_eq!(
+        t["_links"]["schema"]["href"],
+        format!("{base}/api/v1/meta/schemas/user/osc{}", &id[3..])
+    );
+    let one = org.get(&format!("/api/v1/meta/types/user/{id}")).await;
+    assert_eq!(one.body, *t);
+    let missing = org.get("/api/v1/meta/types/user/otyNOPE").await;
+    assert_eq!(missing.status, 404);
+    assert_eq!(
+        missing.body["errorSummary"],
+        "Not found: Resource not found: otyNOPE (CVDType)"
+    );
+}
