@@ -70,12 +70,15 @@ pub struct Verdict {
     pub remaining: u32,
     /// Epoch seconds when the window resets.
     pub reset_s: i64,
+    /// This is the window's first refused request (Okta logs one violation event per window).
+    pub first_refusal: bool,
 }
 
 #[derive(Debug, Clone, Copy)]
 struct Window {
     started_ms: i64,
     used: u32,
+    refused: bool,
 }
 
 #[derive(Debug)]
@@ -133,23 +136,25 @@ impl RateLimiter {
     pub fn check(&self, b: Bucket, now_ms: i64) -> Verdict {
         let limit = self.limit_of(b);
         let mut windows = self.windows.lock();
-        let w = windows.entry(b.name).or_insert(Window {
+        let fresh = Window {
             started_ms: now_ms,
             used: 0,
-        });
+            refused: false,
+        };
+        let w = windows.entry(b.name).or_insert(fresh);
         if now_ms - w.started_ms >= WINDOW_MS || now_ms < w.started_ms {
-            *w = Window {
-                started_ms: now_ms,
-                used: 0,
-            };
+            *w = fresh;
         }
         let reset_s = (w.started_ms + WINDOW_MS + 999) / 1000;
         if w.used >= limit {
+            let first_refusal = !w.refused;
+            w.refused = true;
             return Verdict {
                 allowed: false,
                 limit,
                 remaining: 0,
                 reset_s,
+                first_refusal,
             };
         }
         w.used += 1;
@@ -158,6 +163,7 @@ impl RateLimiter {
             limit,
             remaining: limit - w.used,
             reset_s,
+            first_refusal: false,
         }
     }
 
@@ -171,12 +177,14 @@ impl RateLimiter {
                 limit,
                 remaining: limit.saturating_sub(w.used),
                 reset_s: (w.started_ms + WINDOW_MS + 999) / 1000,
+                first_refusal: false,
             },
             _ => Verdict {
                 allowed: true,
                 limit,
                 remaining: limit,
                 reset_s: (now_ms + WINDOW_MS + 999) / 1000,
+                first_refusal: false,
             },
         }
     }
@@ -234,8 +242,9 @@ mod tests {
             assert_eq!(v.reset_s, (t0 + 60_000) / 1000);
         }
         let v = rl.check(LOGS, t0 + 100);
-        assert!(!v.allowed);
+        assert!(!v.allowed && v.first_refusal);
         assert_eq!(v.remaining, 0);
+        assert!(!rl.check(LOGS, t0 + 101).first_refusal);
         assert!(rl.check(LOGS, t0 + 60_000).allowed);
     }
 

@@ -52,18 +52,15 @@ const CITIES: &[(&str, &str, &str)] = &[
     ("Tokyo", "", "JP"),
     ("Sydney", "NSW", "AU"),
 ];
-/// Apps as `(name, label, signOnMode)`: the kinds an org usually has.
+/// Apps as `(name, label, signOnMode)`, in the sign-on modes whose shape the recorded traffic shows.
 const APPS: &[(&str, &str, &str)] = &[
     ("oidc_client", "Internal Portal", "OPENID_CONNECT"),
-    ("salesforce", "Salesforce.com", "SAML_2_0"),
-    ("slack", "Slack", "SAML_2_0"),
-    ("zoomus", "Zoom", "SAML_2_0"),
     ("bookmark", "Benefits Portal", "BOOKMARK"),
-    ("github", "GitHub Enterprise", "SAML_2_0"),
-    ("atlassian", "Atlassian Cloud", "SAML_2_0"),
+    ("template_swa", "Payroll", "BROWSER_PLUGIN"),
+    ("template_sps", "Travel Booking", "SECURE_PASSWORD_STORE"),
+    ("template_basic_auth", "Build Server", "BASIC_AUTH"),
     ("oidc_client", "Expense Tool", "OPENID_CONNECT"),
-    ("google", "Google Workspace", "SAML_2_0"),
-    ("box", "Box", "SAML_2_0"),
+    ("bookmark", "Wiki", "BOOKMARK"),
 ];
 const DAY_MS: i64 = 86_400_000;
 
@@ -315,28 +312,69 @@ fn group(id: String, kind: GroupType, name: &str, description: &str, created: i6
     }
 }
 
+/// An app body in the shape Okta returns for its sign-on mode (as recorded from real orgs).
 fn app(id: String, name: &str, label: &str, mode: &str, created: i64) -> App {
+    let slug = label.to_lowercase().replace(' ', "-");
+    let url = format!("https://{slug}.example.com/login");
+    let vpn =
+        json!({"vpn": {"network": {"connection": "DISABLED"}, "message": null, "helpUrl": null}});
+    let password_credentials = json!({"scheme": "EDIT_USERNAME_AND_PASSWORD",
+        "userNameTemplate": {"template": "${source.login}", "type": "BUILT_IN"},
+        "revealPassword": false, "signing": {}});
+    let (credentials, settings, app_links) = match mode {
+        "OPENID_CONNECT" => (
+            json!({"userNameTemplate": {"template": "${source.login}", "type": "BUILT_IN"},
+                   "signing": {}, "oauthClient": {"autoKeyRotation": true, "client_id": id,
+                   "token_endpoint_auth_method": "client_secret_basic"}}),
+            json!({"app": {}, "notifications": vpn,
+                   "oauthClient": {"client_uri": format!("https://{slug}.example.com"), "logo_uri": null,
+                   "redirect_uris": [format!("https://{slug}.example.com/callback")],
+                   "response_types": ["code"], "grant_types": ["authorization_code", "refresh_token"],
+                   "application_type": "web", "issuer_mode": "ORG_URL"}}),
+            json!({"oidc_client_link": true}),
+        ),
+        "BOOKMARK" => (
+            json!({"userNameTemplate": {"template": "${source.login}", "type": "BUILT_IN"}, "signing": {}}),
+            json!({"app": {"requestIntegration": false, "url": url}, "notifications": vpn,
+                   "manualProvisioning": false, "implicitAssignment": false,
+                   "notes": {"admin": null, "enduser": null}}),
+            json!({"login": true}),
+        ),
+        "BROWSER_PLUGIN" => (
+            password_credentials,
+            json!({"app": {"buttonField": "btn-login", "passwordField": "txtbox-password",
+                   "usernameField": "txtbox-username", "url": url, "loginUrlRegex": null},
+                   "notifications": vpn}),
+            json!({"login": true}),
+        ),
+        "SECURE_PASSWORD_STORE" => (
+            password_credentials,
+            json!({"app": {"url": url, "usernameField": "username", "passwordField": "password"},
+                   "notifications": vpn}),
+            json!({"login": true}),
+        ),
+        _ => (
+            password_credentials,
+            json!({"app": {"url": url, "authURL": url, "loginUrlRegex": null}, "notifications": vpn}),
+            json!({"login": true}),
+        ),
+    };
     let mut body = Map::new();
     body.insert("name".into(), json!(name));
     body.insert("label".into(), json!(label));
-    body.insert("signOnMode".into(), json!(mode));
     body.insert(
         "accessibility".into(),
         json!({"selfService": false, "errorRedirectUrl": null, "loginRedirectUrl": null}),
     );
     body.insert(
         "visibility".into(),
-        json!({"autoSubmitToolbar": false, "hide": {"iOS": false, "web": false}, "appLinks": {}}),
+        json!({"autoLaunch": false, "autoSubmitToolbar": false,
+               "hide": {"iOS": false, "web": false}, "appLinks": app_links}),
     );
     body.insert("features".into(), json!([]));
-    body.insert(
-        "credentials".into(),
-        json!({"userNameTemplate": {"template": "${source.login}", "type": "BUILT_IN"}, "signing": {}}),
-    );
-    body.insert(
-        "settings".into(),
-        json!({"app": {}, "notifications": {"vpn": {"network": {"connection": "DISABLED"}}}}),
-    );
+    body.insert("signOnMode".into(), json!(mode));
+    body.insert("credentials".into(), credentials);
+    body.insert("settings".into(), settings);
     App {
         id,
         status: "ACTIVE".into(),

@@ -21,7 +21,7 @@ use crate::faults::Fault;
 use crate::http::ApiError;
 use crate::ratelimit::{Verdict, bucket_for};
 use crate::rng::Rng;
-use crate::syslog::{ClientInfo, RequestCtx};
+use crate::syslog::{ClientInfo, NewEvent, RequestCtx, Severity};
 use crate::{Sim, SimConfig, auth, control, routes};
 
 /// A running simulator. Dropping it stops the server.
@@ -152,6 +152,19 @@ async fn okta_layer(State(sim): State<Arc<Sim>>, mut req: Request, next: Next) -
         .map(|m| m.as_str().to_string())
         .unwrap_or_else(|| "(unmatched)".into());
 
+    // The concurrency slot is held for the whole request, latency included, as a slow Okta would.
+    let Some(_slot) = sim.limits.enter() else {
+        // Concurrency 429: Okta reports limit and remaining as 0; reset is an estimate.
+        let verdict = Verdict {
+            allowed: false,
+            limit: 0,
+            remaining: 0,
+            reset_s: now / 1000 + 60,
+            first_refusal: false,
+        };
+        sim.counters.record(&method, &route, 429);
+        return finish(too_many(), &request_id, verdict, now);
+    };
     let latency = sim.config.latency_ms + sim.faults.latency_ms();
     if latency > 0 {
         tokio::time::sleep(Duration::from_millis(latency)).await;
@@ -173,40 +186,32 @@ async fn okta_layer(State(sim): State<Arc<Sim>>, mut req: Request, next: Next) -
                     e
                 }
             };
-            finish(err.into_response(), &request_id, Some(verdict), now)
+            finish(err.into_response(), &request_id, verdict, now)
         }
         Fault::TooManyRequests => {
-            let mut verdict = sim.limits.peek(bucket, now);
-            verdict.remaining = 0;
-            finish(too_many(), &request_id, Some(verdict), now)
+            let verdict = Verdict {
+                remaining: 0,
+                ..sim.limits.peek(bucket, now)
+            };
+            finish(too_many(), &request_id, verdict, now)
         }
-        Fault::None => match sim.limits.enter() {
-            None => {
-                // Concurrency 429: Okta reports limit and remaining as 0; reset is an estimate.
-                let verdict = Verdict {
-                    allowed: false,
-                    limit: 0,
-                    remaining: 0,
-                    reset_s: now / 1000 + 60,
-                };
-                finish(too_many(), &request_id, Some(verdict), now)
-            }
-            Some(_slot) => {
-                let verdict = sim.limits.check(bucket, now);
-                if !verdict.allowed {
-                    finish(too_many(), &request_id, Some(verdict), now)
-                } else {
-                    match authorize(&sim, &req, &method, &path, &request_id) {
-                        Err(e) => finish(e.into_response(), &request_id, Some(verdict), now),
-                        Ok(ctx) => {
-                            req.extensions_mut().insert(ctx);
-                            let resp = next.run(req).await;
-                            finish(resp, &request_id, Some(verdict), now)
-                        }
+        Fault::None => {
+            let verdict = sim.limits.check(bucket, now);
+            if !verdict.allowed {
+                if verdict.first_refusal {
+                    log_violation(&sim, &request_id, &path);
+                }
+                finish(too_many(), &request_id, verdict, now)
+            } else {
+                match authorize(&sim, &req, &method, &path, &request_id) {
+                    Err(e) => finish(e.into_response(), &request_id, verdict, now),
+                    Ok(ctx) => {
+                        req.extensions_mut().insert(ctx);
+                        finish(next.run(req).await, &request_id, verdict, now)
                     }
                 }
             }
-        },
+        }
     };
     sim.counters
         .record(&method, &route, response.status().as_u16());
@@ -262,6 +267,23 @@ fn authorize(
     })
 }
 
+/// Okta writes one `system.org.rate_limit.violation` event when a bucket starts refusing.
+fn log_violation(sim: &Sim, request_id: &str, path: &str) {
+    let ctx = RequestCtx {
+        request_id: request_id.to_string(),
+        request_uri: path.to_string(),
+        actor: sim.admin.clone(),
+        client: crate::syslog::default_client(),
+    };
+    let mut event = NewEvent::success(
+        "system.org.rate_limit.violation",
+        "Rate limit violation",
+        vec![],
+    );
+    event.severity = Severity::Warn;
+    sim.log(&ctx, event);
+}
+
 fn too_many() -> Response {
     ApiError::new(
         429,
@@ -272,7 +294,7 @@ fn too_many() -> Response {
 }
 
 /// Adds `Date`, `X-Okta-Request-Id` and the rate-limit headers Okta sends on every response.
-fn finish(mut resp: Response, request_id: &str, verdict: Option<Verdict>, now: i64) -> Response {
+fn finish(mut resp: Response, request_id: &str, verdict: Verdict, now: i64) -> Response {
     let h = resp.headers_mut();
     let mut set = |name: &'static str, value: String| {
         if let Ok(v) = HeaderValue::from_str(&value) {
@@ -281,11 +303,9 @@ fn finish(mut resp: Response, request_id: &str, verdict: Option<Verdict>, now: i
     };
     set("date", http_date(now));
     set("x-okta-request-id", request_id.to_string());
-    if let Some(v) = verdict {
-        set("x-rate-limit-limit", v.limit.to_string());
-        set("x-rate-limit-remaining", v.remaining.to_string());
-        set("x-rate-limit-reset", v.reset_s.to_string());
-    }
+    set("x-rate-limit-limit", verdict.limit.to_string());
+    set("x-rate-limit-remaining", verdict.remaining.to_string());
+    set("x-rate-limit-reset", verdict.reset_s.to_string());
     resp
 }
 

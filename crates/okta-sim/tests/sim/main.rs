@@ -9,4 +9,5 @@ mod groups;
 mod limits;
 mod logs;
 mod meta;
+mod sdk;
 mod users;
