@@ -215,10 +215,13 @@ async fn okta_layer(State(sim): State<Arc<Sim>>, mut req: Request, next: Next) -
     };
     sim.counters
         .record(&method, &route, response.status().as_u16());
-    response
-        .headers_mut()
-        .entry(header::CONTENT_TYPE)
-        .or_insert(HeaderValue::from_static("application/json"));
+    // Okta labels every body JSON; a 204 carries neither body nor Content-Type (as recorded).
+    if response.status() != StatusCode::NO_CONTENT {
+        response
+            .headers_mut()
+            .entry(header::CONTENT_TYPE)
+            .or_insert(HeaderValue::from_static("application/json"));
+    }
     response
 }
 

@@ -202,15 +202,21 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         .await?;
     println!("   a malformed search is refused: {}", bad.error());
 
-    step(3, "Create a user (staged), then walk the lifecycle");
+    step(
+        3,
+        "Create a user (staged, with a password), then walk the lifecycle",
+    );
     let created = org
         .expect(
             Method::POST,
             "/api/v1/users?activate=false",
-            Some(json!({"profile": {
-                "firstName": "Dana", "lastName": "Demo", "email": "dana.demo@acme.example.com",
-                "login": "dana.demo@acme.example.com", "employeeId": "E900001", "region": "EMEA"
-            }})),
+            Some(json!({
+                "profile": {
+                    "firstName": "Dana", "lastName": "Demo", "email": "dana.demo@acme.example.com",
+                    "login": "dana.demo@acme.example.com", "employeeId": "E900001", "region": "EMEA"
+                },
+                "credentials": {"password": {"value": "Correct-Horse-Battery-9"}}
+            })),
         )
         .await?;
     let id = created.body["id"].as_str().unwrap_or_default().to_string();
