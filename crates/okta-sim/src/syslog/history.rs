@@ -174,6 +174,7 @@ struct Pools {
     bucket: Arc<Entity>,
     uris: HashMap<&'static str, Arc<str>>,
     app_users: HashMap<(usize, usize), Arc<Entity>>,
+    texts: HashMap<&'static str, Arc<str>>,
 }
 
 fn entity(id: String, kind: &'static str, alternate_id: &str, display_name: &str) -> Arc<Entity> {
@@ -312,11 +313,17 @@ impl Pools {
             ),
             uris,
             app_users: HashMap::new(),
+            texts: HashMap::new(),
         }
     }
 
     fn uri(&self, key: &str) -> Arc<str> {
         self.uris[key].clone()
+    }
+
+    /// A shared copy of a text many events carry (outcome reasons).
+    fn text(&mut self, s: &'static str) -> Arc<str> {
+        self.texts.entry(s).or_insert_with(|| Arc::from(s)).clone()
     }
 
     fn app_user(&mut self, app: usize, user: usize) -> Arc<Entity> {
@@ -697,7 +704,7 @@ fn generate(kind: Kind, p: &mut Pools, rng: &mut Rng, published: i64) -> LogEven
                     );
                     ev.targets = Box::new([]);
                 }
-                ev.reason = Some(reason.into());
+                ev.reason = Some(p.text(reason));
                 // Failed sign-ins come from anywhere, often through anonymising networks.
                 if rng.chance(0.3) {
                     let (c, net) = p.clients[rng.below(p.clients.len() as u64) as usize].clone();
@@ -727,7 +734,7 @@ fn generate(kind: Kind, p: &mut Pools, rng: &mut Rng, published: i64) -> LogEven
             ev.targets = Box::new([p.okta_verify.clone()]);
             if rng.chance(0.08) {
                 ev.result = "FAILURE";
-                ev.reason = Some("INVALID_CREDENTIALS".into());
+                ev.reason = Some(p.text("INVALID_CREDENTIALS"));
                 ev.severity = Severity::Error;
             }
         }
@@ -741,7 +748,11 @@ fn generate(kind: Kind, p: &mut Pools, rng: &mut Rng, published: i64) -> LogEven
                 80..=96 => "CHALLENGE",
                 _ => "DENY",
             };
-            ev.reason = Some(format!("Sign-on policy evaluation resulted in {}", ev.result).into());
+            ev.reason = Some(p.text(match ev.result {
+                "ALLOW" => "Sign-on policy evaluation resulted in ALLOW",
+                "CHALLENGE" => "Sign-on policy evaluation resulted in CHALLENGE",
+                _ => "Sign-on policy evaluation resulted in DENY",
+            }));
             ev.targets = Box::new([p.sign_on_policy.clone(), p.policy_rule.clone()]);
         }
         Kind::SignOut => {
@@ -793,7 +804,7 @@ fn generate(kind: Kind, p: &mut Pools, rng: &mut Rng, published: i64) -> LogEven
             ev.display_message = "Max sign in attempts exceeded";
             ev.severity = Severity::Warn;
             ev.result = "FAILURE";
-            ev.reason = Some("LOCKED_OUT".into());
+            ev.reason = Some(p.text("LOCKED_OUT"));
             ev.session = 0;
             ev.targets = Box::new([user]);
         }
