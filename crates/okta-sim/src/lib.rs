@@ -100,21 +100,15 @@ impl Sim {
     }
 
     /// Writes an event whose `published` time is `published_ms` (earlier than now for late events).
-    /// Returns the event's uuid.
+    /// It is persisted now, after every stored event, so polling delivers it next. Returns its uuid.
     pub fn log_at(&self, ctx: &RequestCtx, event: NewEvent, published_ms: i64) -> String {
-        let (uuid, transaction_id) = {
+        let uuid = {
             let mut rng = self.rng.lock();
-            (rng.uuid(), rng.alphanumeric(26))
+            syslog::uuid_v1(published_ms, rng.next_u64(), rng.next_u64())
         };
-        self.logs.append(LogEvent {
-            seq: 0,
-            stored_ms: self.clock.now_ms(),
-            published_ms,
-            uuid: uuid.clone(),
-            event,
-            ctx: ctx.clone(),
-            transaction_id,
-        });
-        uuid
+        let ev = LogEvent::from_request(ctx, event, published_ms, uuid);
+        let text = ev.uuid_string();
+        self.logs.append(ev, self.clock.now_ms());
+        text
     }
 }

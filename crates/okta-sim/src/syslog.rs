@@ -1,13 +1,21 @@
 //! The System Log: an append-only store of events in insertion ("persistence") order, plus an index
-//! by `published` for bounded queries. Events are kept compact (shared entities, interned strings)
-//! and rendered to Okta's LogEvent JSON only when served, so a million events fit in modest memory.
+//! by `published` for bounded queries. Events are kept compact (shared entities and clients, static
+//! strings, ids as bytes) and written to Okta's LogEvent JSON only when served (see `json`), so a
+//! million events fit in a few hundred megabytes.
+//!
+//! Queries (`/api/v1/logs` semantics) live in `routes::logs`; this module only stores and renders.
 
-use std::sync::Arc;
+mod history;
+pub mod json;
+
+use std::collections::BTreeSet;
+use std::sync::{Arc, OnceLock};
 
 use parking_lot::RwLock;
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use crate::clock::iso_ms;
+pub use history::seed_history;
+pub use json::EventJson;
 
 /// An actor or target of an event: a user, group, app, token... (`{id, type, alternateId, displayName}`).
 #[derive(Debug, Clone, PartialEq)]
@@ -90,85 +98,162 @@ impl NewEvent {
     }
 }
 
-/// A stored event.
+/// The id of the request (and transaction) that wrote an event. Seeded history uses Okta's newer
+/// 32-hex-digit form, kept as 16 bytes; live requests keep the `X-Okta-Request-Id` they answered with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RequestId {
+    Hex([u8; 16]),
+    Text(Box<str>),
+}
+
+/// How the actor authenticated: an index into `json::AUTH_PROFILES` (0 = API token, all nulls).
+pub type AuthProfile = u8;
+/// The network the client came from: an index into `json::NETWORKS` (0 = unknown, all nulls).
+pub type NetworkProfile = u8;
+
+/// A stored event: about 190 bytes plus its target list; everything else is shared.
 #[derive(Debug, Clone)]
 pub struct LogEvent {
-    /// Position in persistence order (0-based).
-    pub seq: u64,
-    /// When the event was persisted (polling order and polling `since`).
+    /// When the event was persisted (polling order and polling `since`); never decreases with seq.
     pub stored_ms: i64,
     /// The event's `published` time (bounded queries); may be earlier than `stored_ms` for late events.
     pub published_ms: i64,
-    pub uuid: String,
-    pub event: NewEvent,
-    pub ctx: RequestCtx,
-    pub transaction_id: String,
+    pub uuid: [u8; 16],
+    pub request_id: RequestId,
+    pub request_uri: Arc<str>,
+    pub event_type: &'static str,
+    pub display_message: &'static str,
+    pub result: &'static str,
+    pub reason: Option<Arc<str>>,
+    pub actor: Arc<Entity>,
+    pub targets: Box<[Arc<Entity>]>,
+    pub client: Arc<ClientInfo>,
+    /// Seeds `authenticationContext.externalSessionId`; 0 derives one from the request id.
+    pub session: u64,
+    pub severity: Severity,
+    pub auth: AuthProfile,
+    pub network: NetworkProfile,
 }
 
 impl LogEvent {
-    /// Okta's LogEvent JSON.
-    pub fn render(&self) -> Value {
-        let c = &self.ctx.client;
-        let entity = |e: &Entity| {
-            json!({"id": e.id, "type": e.kind, "alternateId": e.alternate_id,
-                   "displayName": e.display_name, "detailEntry": null})
-        };
-        json!({
-            "actor": entity(&self.ctx.actor),
-            "client": {
-                "userAgent": {"rawUserAgent": c.user_agent, "os": "Unknown", "browser": "UNKNOWN"},
-                "zone": "null", "device": "Unknown", "id": null, "ipAddress": c.ip,
-                "geographicalContext": {"city": c.city, "state": c.state, "country": c.country,
-                    "postalCode": c.postal_code, "geolocation": {"lat": c.lat, "lon": c.lon}},
-            },
-            "device": null,
-            "authenticationContext": {"authenticationProvider": null, "credentialProvider": null,
-                "credentialType": null, "issuer": null, "interface": null, "authenticationStep": 0,
-                "externalSessionId": "trs".to_string() + &self.transaction_id[..12.min(self.transaction_id.len())]},
-            "displayMessage": self.event.display_message,
-            "eventType": self.event.event_type,
-            "outcome": {"result": self.event.result, "reason": self.event.reason},
-            "published": iso_ms(self.published_ms),
-            "securityContext": {"asNumber": null, "asOrg": null, "isp": null, "domain": null, "isProxy": null},
-            "severity": self.event.severity.as_str(),
-            "debugContext": {"debugData": {"requestId": self.ctx.request_id, "requestUri": self.ctx.request_uri,
-                "url": self.ctx.request_uri}},
-            "legacyEventType": null,
-            "transaction": {"type": "WEB", "id": self.transaction_id, "detail": {}},
-            "uuid": self.uuid,
-            "version": "0",
-            "request": {"ipChain": [{"ip": c.ip, "geographicalContext": {"city": c.city, "state": c.state,
-                "country": c.country, "postalCode": c.postal_code,
-                "geolocation": {"lat": c.lat, "lon": c.lon}}, "version": "V4", "source": null}]},
-            "target": self.event.targets.iter().map(|t| entity(t)).collect::<Vec<_>>(),
-        })
+    /// An event for a live request (`Sim::log_at`).
+    pub fn from_request(ctx: &RequestCtx, ev: NewEvent, published_ms: i64, uuid: [u8; 16]) -> Self {
+        LogEvent {
+            stored_ms: 0,
+            published_ms,
+            uuid,
+            request_id: RequestId::Text(ctx.request_id.as_str().into()),
+            request_uri: ctx.request_uri.as_str().into(),
+            event_type: ev.event_type,
+            display_message: ev.display_message,
+            result: ev.result,
+            reason: ev.reason.map(Arc::from),
+            actor: ctx.actor.clone(),
+            targets: ev.targets.into_boxed_slice(),
+            client: ctx.client.clone(),
+            session: 0,
+            severity: ev.severity,
+            auth: 0,
+            network: 0,
+        }
+    }
+
+    /// The `uuid` as Okta writes it.
+    pub fn uuid_string(&self) -> String {
+        json::uuid_text(&self.uuid).to_string()
+    }
+
+    /// Okta's LogEvent JSON as a `Value` (for filters on uncommon paths, and for tests).
+    pub fn to_value(&self, meta: &StoreMeta) -> Value {
+        serde_json::to_value(EventJson { ev: self, meta }).unwrap_or(Value::Null)
     }
 }
 
-/// The store. Appends take the write lock briefly; reads of a page take the read lock.
+/// Facts about the org every rendered event needs.
+#[derive(Debug, Default)]
+pub struct StoreMeta {
+    /// The id (`00T…`) of the API token live API calls are made with (`transaction.detail`).
+    pub api_token_id: OnceLock<String>,
+}
+
+/// The events, their published index and when the last one was persisted.
+#[derive(Debug, Default)]
+pub struct LogData {
+    pub events: Vec<LogEvent>,
+    /// `(published_ms, seq)` of every event: bounded queries walk it in either direction.
+    pub by_published: BTreeSet<(i64, u32)>,
+}
+
+impl LogData {
+    /// The first position whose persistence time is at or after `ms`.
+    pub fn first_stored_at_or_after(&self, ms: i64) -> usize {
+        self.events.partition_point(|e| e.stored_ms < ms)
+    }
+}
+
+/// The store. Appends take the write lock briefly; a page is read and rendered under the read lock.
 #[derive(Debug, Default)]
 pub struct LogStore {
-    events: RwLock<Vec<LogEvent>>,
+    data: RwLock<LogData>,
+    pub meta: StoreMeta,
 }
 
 impl LogStore {
-    pub fn append(&self, mut ev: LogEvent) {
-        let mut events = self.events.write();
-        ev.seq = events.len() as u64;
-        events.push(ev);
+    /// Persists `ev` now (`stored_ms`): after every event already stored, so polling sees it next.
+    pub fn append(&self, mut ev: LogEvent, now_ms: i64) {
+        let mut data = self.data.write();
+        ev.stored_ms = data
+            .events
+            .last()
+            .map_or(now_ms, |l| l.stored_ms.max(now_ms));
+        let seq = data.events.len() as u32;
+        data.by_published.insert((ev.published_ms, seq));
+        data.events.push(ev);
+    }
+
+    /// Appends seeded history whose `stored_ms` are already set (and non-decreasing).
+    pub fn extend(&self, events: Vec<LogEvent>) {
+        let mut data = self.data.write();
+        let first = data.events.len() as u32;
+        let keys = events
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.published_ms, first + i as u32));
+        if data.by_published.is_empty() {
+            // Built in bulk, the tree's nodes are full: a third of the memory of one-by-one inserts.
+            data.by_published = keys.collect();
+        } else {
+            data.by_published.extend(keys);
+        }
+        data.events.extend(events);
     }
 
     pub fn len(&self) -> usize {
-        self.events.read().len()
+        self.data.read().events.len()
     }
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
+    /// Runs `f` over the store under the read lock.
+    pub fn read<R>(&self, f: impl FnOnce(&LogData) -> R) -> R {
+        f(&self.data.read())
+    }
+
     /// Runs `f` over the events in persistence order under the read lock.
     pub fn with_events<R>(&self, f: impl FnOnce(&[LogEvent]) -> R) -> R {
-        f(&self.events.read())
+        f(&self.data.read().events)
+    }
+
+    /// The last `n` events (persistence order) as Okta's JSON: handy in tests of mutations.
+    pub fn recent(&self, n: usize) -> Vec<Value> {
+        let data = self.data.read();
+        let from = data.events.len().saturating_sub(n);
+        data.events[from..]
+            .iter()
+            .map(|e| e.to_value(&self.meta))
+            .collect()
     }
 }
 
@@ -242,22 +327,18 @@ pub fn default_client() -> Arc<ClientInfo> {
     })
 }
 
-/// Seeds the System Log with `config.log_events` events of history (placeholder: sessions).
-pub fn seed_history(sim: &crate::Sim) {
-    let now = sim.clock.now_ms();
-    let ctx = RequestCtx {
-        request_id: "seed".into(),
-        request_uri: "/login/do-login".into(),
-        actor: sim.admin.clone(),
-        client: default_client(),
-    };
-    let n = sim.config.log_events as i64;
-    for i in 0..n {
-        let published = now - 30 * 86_400_000 + i * (30 * 86_400_000 / n.max(1));
-        sim.log_at(
-            &ctx,
-            NewEvent::success("user.session.start", "User login to Okta", vec![]),
-            published,
-        );
-    }
+/// A version-1 (time-based) UUID, as Okta's event uuids are (`dc9fd3c0-598c-11ef-8478-…`): the
+/// time fields from `published_ms`, sub-millisecond ticks from `a`, clock sequence and node from `b`.
+pub fn uuid_v1(published_ms: i64, a: u64, b: u64) -> [u8; 16] {
+    const GREGORIAN_OFFSET: u64 = 0x01B2_1DD2_1381_4000;
+    let ticks = (published_ms.max(0) as u64) * 10_000 + GREGORIAN_OFFSET + a % 10_000;
+    let time_hi = ((ticks >> 48) as u16 & 0x0FFF) | 0x1000;
+    let clock_seq = ((b >> 48) as u16 & 0x3FFF) | 0x8000;
+    let mut out = [0u8; 16];
+    out[..4].copy_from_slice(&(ticks as u32).to_be_bytes());
+    out[4..6].copy_from_slice(&((ticks >> 32) as u16).to_be_bytes());
+    out[6..8].copy_from_slice(&time_hi.to_be_bytes());
+    out[8..10].copy_from_slice(&clock_seq.to_be_bytes());
+    out[10..].copy_from_slice(&b.to_be_bytes()[2..]);
+    out
 }
