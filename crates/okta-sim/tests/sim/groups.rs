@@ -12,11 +12,12 @@ use crate::support::TestOrg;
 /// The System Log events of one type, rendered. The only place this module reads the log store
 /// directly, so a change to its API touches one function.
 fn logged(org: &TestOrg, event_type: &str) -> Vec<Value> {
+    let meta = &org.sim().logs.meta;
     org.sim().logs.with_events(|events| {
         events
             .iter()
-            .filter(|e| e.event.event_type == event_type)
-            .map(|e| e.render())
+            .filter(|e| e.event_type == event_type)
+            .map(|e| e.to_value(meta))
             .collect()
     })
 }

@@ -15,13 +15,8 @@ fn events(org: &TestOrg) -> Vec<(String, String)> {
     org.sim().logs.with_events(|evs| {
         evs.iter()
             .map(|e| {
-                let target = e
-                    .event
-                    .targets
-                    .first()
-                    .map(|t| t.id.clone())
-                    .unwrap_or_default();
-                (e.event.event_type.to_string(), target)
+                let target = e.targets.first().map(|t| t.id.clone()).unwrap_or_default();
+                (e.event_type.to_string(), target)
             })
             .collect()
     })
@@ -580,10 +575,12 @@ async fn create_writes_create_activate_and_membership_events() {
         .header("x-okta-request-id")
         .expect("request id")
         .to_string();
+    let meta = &org.sim().logs.meta;
     let logged_ids: Vec<String> = org.sim().logs.with_events(|evs| {
         evs[before..]
             .iter()
-            .map(|e| e.ctx.request_id.clone())
+            .map(|e| e.to_value(meta)["debugContext"]["debugData"]["requestId"].to_string())
+            .map(|id| id.trim_matches('"').to_string())
             .collect()
     });
     assert!(
@@ -603,7 +600,7 @@ async fn create_writes_create_activate_and_membership_events() {
     let alt = org
         .sim()
         .logs
-        .with_events(|evs| evs.last().unwrap().event.targets[0].alternate_id.clone());
+        .with_events(|evs| evs.last().unwrap().targets[0].alternate_id.clone());
     assert!(alt.starts_with("eve.events"), "{alt}");
 }
 
