@@ -510,7 +510,7 @@ async fn list_app_users(
         |(user, asg)| {
             let mut v = render_app_user(&base, &app_id, user, asg);
             if expand_user {
-                v["_embedded"] = json!({"user": users::render(&base, user)});
+                v["_embedded"] = json!({"user": users::render(&base, &org.realm_id, user)});
             }
             v
         },
@@ -549,7 +549,7 @@ async fn get_app_user(
     let (user, asg) = app_user(&org, &app_id, &user_id)?;
     let mut v = render_app_user(base, &app_id, user, &asg);
     if params.get("expand") == Some("user") {
-        v["_embedded"] = json!({"user": users::render(base, user)});
+        v["_embedded"] = json!({"user": users::render(base, &org.realm_id, user)});
     }
     ok(v)
 }
@@ -1048,9 +1048,15 @@ pub fn render(base: &str, a: &App) -> Value {
         "policies": {"href": format!("{href}/policies"), "hints": {"allow": ["PUT"]}},
         "groups": {"href": format!("{href}/groups")},
         "logo": [{"name": "medium", "href": format!("{base}/assets/img/logos/{name}.png"), "type": "image/png"}],
-        "accessPolicy": {"href": format!("{base}/api/v1/policies/rstsimaccesspolicy01")},
-        "users": {"href": format!("{href}/users")},
     });
+    // OIDC clients link their client secrets, between `logo` and `accessPolicy` (every recording
+    // of an OIDC app from 2025 on; the 2020 ones predate the Client Secrets API).
+    if a.body.get("signOnMode").and_then(Value::as_str) == Some("OPENID_CONNECT") {
+        links["clientCredentials"] =
+            json!([{"name": "secrets", "href": format!("{href}/credentials/secrets")}]);
+    }
+    links["accessPolicy"] = json!({"href": format!("{base}/api/v1/policies/rstsimaccesspolicy01")});
+    links["users"] = json!({"href": format!("{href}/users")});
     if a.status == "ACTIVE" {
         links["deactivate"] = json!({"href": format!("{href}/lifecycle/deactivate")});
     } else {
