@@ -551,3 +551,43 @@ async fn app_group_assignment_round_trip() {
     assert_eq!(removes.len(), 1);
     assert_eq!(removes[0]["target"][1]["id"], json!(gids[1]));
 }
+
+#[tokio::test]
+async fn links_follow_the_sign_on_mode() {
+    let org = TestOrg::start().await;
+    let base = org.server.base_url().to_string();
+    let oidc = org
+        .post(
+            "/api/v1/apps",
+            json!({"name": "oidc_client", "label": "Links OIDC", "signOnMode": "OPENID_CONNECT",
+                "settings": {"oauthClient": {"grant_types": ["client_credentials"],
+                    "response_types": ["token"], "application_type": "service"}}}),
+        )
+        .await;
+    assert_eq!(oidc.status, 200, "{}", oidc.text);
+    let id = oidc.body["id"].as_str().unwrap();
+    assert_eq!(
+        oidc.body["_links"]["clientCredentials"],
+        json!([{"name": "secrets", "href": format!("{base}/api/v1/apps/{id}/credentials/secrets")}])
+    );
+    let saml = org
+        .post(
+            "/api/v1/apps",
+            json!({"name": "okta_org2org", "label": "Links SAML", "signOnMode": "SAML_2_0",
+                "settings": {"app": {"baseUrl": "https://example.okta.com"}}}),
+        )
+        .await;
+    assert_eq!(saml.status, 200, "{}", saml.text);
+    let id = saml.body["id"].as_str().unwrap();
+    let links = &saml.body["_links"];
+    assert_eq!(
+        links["metadata"],
+        json!({"href": format!("{base}/api/v1/apps/{id}/sso/saml/metadata"), "type": "application/xml"})
+    );
+    assert_eq!(links["help"]["type"], "text/html");
+    assert!(links.get("clientCredentials").is_none());
+    let bookmark = create_app(&org, "", "Links Bookmark").await;
+    for rel in ["clientCredentials", "help", "metadata"] {
+        assert!(bookmark["_links"].get(rel).is_none(), "{rel}");
+    }
+}
