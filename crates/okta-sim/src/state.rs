@@ -235,6 +235,8 @@ pub struct Org {
     pub default_type_id: String,
     /// The admin whose API token the simulator hands out; the actor of API calls in the System Log.
     pub admin_id: String,
+    /// The realm every user resides in (`realmId`, `guo…`, one per org as recorded).
+    pub realm_id: String,
 }
 
 impl Org {
@@ -255,6 +257,8 @@ impl Org {
             user_types: BTreeMap::new(),
             default_type_id: String::new(),
             admin_id: String::new(),
+            // Its own random source, so the ids of everything else stay as they were.
+            realm_id: format!("guo{}", Rng::new(seed ^ 0x4EA1).alphanumeric(17)),
         }
     }
 

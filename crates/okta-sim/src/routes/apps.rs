@@ -510,7 +510,7 @@ async fn list_app_users(
         |(user, asg)| {
             let mut v = render_app_user(&base, &app_id, user, asg);
             if expand_user {
-                v["_embedded"] = json!({"user": users::render(&base, user)});
+                v["_embedded"] = json!({"user": users::render(&base, &org.realm_id, user)});
             }
             v
         },
@@ -549,7 +549,7 @@ async fn get_app_user(
     let (user, asg) = app_user(&org, &app_id, &user_id)?;
     let mut v = render_app_user(base, &app_id, user, &asg);
     if params.get("expand") == Some("user") {
-        v["_embedded"] = json!({"user": users::render(base, user)});
+        v["_embedded"] = json!({"user": users::render(base, &org.realm_id, user)});
     }
     ok(v)
 }
@@ -1041,16 +1041,37 @@ pub fn render(base: &str, a: &App) -> Value {
         .flat_map(|m| m.keys())
         .map(|k| json!({"name": k, "href": format!("{base}/home/{name}/{}/2557", a.id), "type": "text/html"}))
         .collect();
-    let mut links = json!({
-        "uploadLogo": {"href": format!("{href}/logo"), "hints": {"allow": ["POST"]}},
-        "appLinks": app_links,
-        "profileEnrollment": {"href": format!("{base}/api/v1/policies/rstsimprofileenrol01")},
-        "policies": {"href": format!("{href}/policies"), "hints": {"allow": ["PUT"]}},
-        "groups": {"href": format!("{href}/groups")},
-        "logo": [{"name": "medium", "href": format!("{base}/assets/img/logos/{name}.png"), "type": "image/png"}],
-        "accessPolicy": {"href": format!("{base}/api/v1/policies/rstsimaccesspolicy01")},
-        "users": {"href": format!("{href}/users")},
-    });
+    let mode = a.body.get("signOnMode").and_then(Value::as_str);
+    let mut links = Map::new();
+    // SAML apps link their setup help and IdP metadata first (every recorded SAML app:
+    // okta_org2org, zoomus). Okta serves the help page on the admin domain; the simulator has one.
+    if mode == Some("SAML_2_0") {
+        links.insert("help".into(), json!({"href": format!("{base}/app/{name}/{}/setup/help/SAML_2_0/external-doc", a.id), "type": "text/html"}));
+        links.insert(
+            "metadata".into(),
+            json!({"href": format!("{href}/sso/saml/metadata"), "type": "application/xml"}),
+        );
+    }
+    let mut links = Value::Object(links);
+    merge(
+        &mut links,
+        &json!({
+            "uploadLogo": {"href": format!("{href}/logo"), "hints": {"allow": ["POST"]}},
+            "appLinks": app_links,
+            "profileEnrollment": {"href": format!("{base}/api/v1/policies/rstsimprofileenrol01")},
+            "policies": {"href": format!("{href}/policies"), "hints": {"allow": ["PUT"]}},
+            "groups": {"href": format!("{href}/groups")},
+            "logo": [{"name": "medium", "href": format!("{base}/assets/img/logos/{name}.png"), "type": "image/png"}],
+        }),
+    );
+    // OIDC clients link their client secrets, between `logo` and `accessPolicy` (every recording
+    // of an OIDC app from 2025 on; the 2020 ones predate the Client Secrets API).
+    if mode == Some("OPENID_CONNECT") {
+        links["clientCredentials"] =
+            json!([{"name": "secrets", "href": format!("{href}/credentials/secrets")}]);
+    }
+    links["accessPolicy"] = json!({"href": format!("{base}/api/v1/policies/rstsimaccesspolicy01")});
+    links["users"] = json!({"href": format!("{href}/users")});
     if a.status == "ACTIVE" {
         links["deactivate"] = json!({"href": format!("{href}/lifecycle/deactivate")});
     } else {

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
-use axum::routing::{get, put};
+use axum::routing::{any, get, put};
 use axum::{Extension, Router};
 use serde_json::{Map, Value, json};
 
@@ -42,6 +42,15 @@ pub fn routes() -> Router<Arc<Sim>> {
             put(add_member).delete(remove_member),
         )
         .route("/api/v1/groups/{group_id}/apps", get(list_group_apps))
+        // Group rules are not simulated. Without these routes `/groups/rules` would be taken for a
+        // group id and answer 404 E0000007, as if rules were served and a group "rules" were
+        // missing; the generic "no such path" tells clients (and the replay) the truth.
+        .route("/api/v1/groups/rules", any(rules_not_simulated))
+        .route("/api/v1/groups/rules/{*rest}", any(rules_not_simulated))
+}
+
+async fn rules_not_simulated() -> ApiError {
+    ApiError::new(404, "E0000008", "The requested path was not found")
 }
 
 // ------------------------------------------------------------------------------------------
@@ -423,7 +432,7 @@ async fn list_members(
             .filter_map(|uid| org.users.get(uid).map(|u| (uid.as_str(), u))),
         params.get("after"),
         limit,
-        |u| users::render(&base, u),
+        |u| users::render(&base, &org.realm_id, u),
     );
     Ok(page.respond(
         &base,

@@ -12,32 +12,81 @@ use serde_json::{Map, Value, json};
 
 use crate::Sim;
 use crate::clock::iso_ms;
-use crate::http::{ApiError, ApiResult, json_body, ok};
+use crate::http::{ApiError, ApiResult, json_body, no_content, ok};
 use crate::state::Org;
 
 pub fn routes() -> Router<Arc<Sim>> {
     Router::new()
         .route(
-            "/api/v1/meta/schemas/user/default",
+            "/api/v1/meta/schemas/user/{schema_id}",
             get(get_user_schema).post(update_user_schema),
         )
         .route("/api/v1/meta/schemas/group/default", get(get_group_schema))
-        .route("/api/v1/meta/types/user", get(list_user_types))
-        .route("/api/v1/meta/types/user/{type_id}", get(get_user_type))
+        .route(
+            "/api/v1/meta/types/user",
+            get(list_user_types).post(create_user_type),
+        )
+        .route(
+            "/api/v1/meta/types/user/{type_id}",
+            get(get_user_type)
+                .post(update_user_type)
+                .put(replace_user_type)
+                .delete(delete_user_type),
+        )
 }
 
-async fn get_user_schema(State(sim): State<Arc<Sim>>) -> ApiResult {
+/// The user type a schema id names: `default` or the default type's `osc…` id name the default
+/// type, another type's `osc…` id names that type.
+fn type_of_schema(org: &Org, schema_id: &str) -> Option<String> {
+    if schema_id == "default" {
+        return Some(org.default_type_id.clone());
+    }
+    org.user_types
+        .keys()
+        .find(|t| schema_id_for_type(t) == schema_id)
+        .cloned()
+}
+
+/// An unknown `osc…` id is a missing schema; other words (`linkedObjects`, ...) name endpoints
+/// under `/meta/schemas/user/` that the simulator does not serve.
+fn unknown_schema(schema_id: &str) -> ApiError {
+    if schema_id.starts_with("osc") {
+        ApiError::not_found(schema_id, "UserSchema")
+    } else {
+        path_not_found()
+    }
+}
+
+fn path_not_found() -> ApiError {
+    ApiError::new(404, "E0000008", "The requested path was not found")
+}
+
+/// Every user type's schema. The simulator keeps one profile schema, which every user is
+/// validated against; a new type's schema is Okta's copy of the default schema made at creation,
+/// so it is served as the default's content under the type's own id and links.
+async fn get_user_schema(State(sim): State<Arc<Sim>>, Path(schema_id): Path<String>) -> ApiResult {
     let org = sim.org.read();
-    ok(render_user_schema(&sim, &org))
+    let type_id = type_of_schema(&org, &schema_id).ok_or_else(|| unknown_schema(&schema_id))?;
+    ok(render_user_schema(&sim, &org, &type_id))
 }
 
 /// Partial update of the user schema, as Okta does it: custom attributes in the body are added or
 /// merged over the existing definition, a `null` attribute is removed, attributes left out are kept.
 /// Base attributes can't be added or removed.
-async fn update_user_schema(State(sim): State<Arc<Sim>>, body: Bytes) -> ApiResult {
-    let body = json_body(&body)?;
+async fn update_user_schema(
+    State(sim): State<Arc<Sim>>,
+    Path(schema_id): Path<String>,
+    body: Bytes,
+) -> ApiResult {
     let now = sim.clock.now_ms();
     let mut org = sim.org.write();
+    let type_id = type_of_schema(&org, &schema_id).ok_or_else(|| unknown_schema(&schema_id))?;
+    // Separate schemas per type are not simulated (see `get_user_schema`): changing another
+    // type's schema answers "no such path" rather than silently changing every type's.
+    if type_id != org.default_type_id {
+        return Err(path_not_found());
+    }
+    let body = json_body(&body)?;
     let mut schema = org.user_schema.clone();
     if let Some(base) = body
         .pointer("/definitions/base/properties")
@@ -99,7 +148,7 @@ async fn update_user_schema(State(sim): State<Arc<Sim>>, body: Bytes) -> ApiResu
     }
     schema["lastUpdated"] = json!(iso_ms(now));
     org.user_schema = schema;
-    ok(render_user_schema(&sim, &org))
+    ok(render_user_schema(&sim, &org, &type_id))
 }
 
 /// A new custom attribute gets Okta's defaults for what the request leaves out.
@@ -165,13 +214,150 @@ async fn list_user_types(State(sim): State<Arc<Sim>>) -> ApiResult {
     ok(Value::Array(types))
 }
 
+/// A user type by id; `default` names the default type (spec).
+fn user_type_id(org: &Org, type_id: &str) -> ApiResult<String> {
+    if type_id == "default" {
+        return Ok(org.default_type_id.clone());
+    }
+    if org.user_types.contains_key(type_id) {
+        Ok(type_id.to_string())
+    } else {
+        // The kind Okta names in this error (recorded, test_user_types_it delete_user_type).
+        Err(ApiError::not_found(type_id, "CVDType"))
+    }
+}
+
 async fn get_user_type(State(sim): State<Arc<Sim>>, Path(type_id): Path<String>) -> ApiResult {
     let org = sim.org.read();
-    let t = org
+    let id = user_type_id(&org, &type_id)?;
+    ok(render_user_type(sim.base_url(), &org.user_types[&id]))
+}
+
+/// "You may add up to nine additional user types" (spec, createUserType).
+const MAX_USER_TYPES: usize = 10;
+
+/// A string field of a user type request, refused when blank and required.
+fn type_field(body: &Value, key: &str, required: bool) -> ApiResult<Option<String>> {
+    match body.get(key) {
+        None | Some(Value::Null) if !required => Ok(None),
+        Some(Value::String(v)) if !v.trim().is_empty() => Ok(Some(v.clone())),
+        Some(Value::String(_)) if !required => Ok(Some(String::new())),
+        _ => Err(ApiError::validation(
+            key,
+            format!("{key}: The field cannot be left blank"),
+        )),
+    }
+}
+
+/// `POST /meta/types/user`: `name` and `displayName` are required (spec `UserType`); the name
+/// starts with a letter and holds only letters, digits and `_` (spec), and is unique.
+async fn create_user_type(State(sim): State<Arc<Sim>>, body: Bytes) -> ApiResult {
+    let body = json_body(&body)?;
+    let name = type_field(&body, "name", true)?.unwrap_or_default();
+    let display_name = type_field(&body, "displayName", true)?.unwrap_or_default();
+    let description = type_field(&body, "description", false)?;
+    let well_formed = name.starts_with(|c: char| c.is_ascii_alphabetic())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !well_formed {
+        return Err(ApiError::validation(
+            "name",
+            "name: The name must start with A-Z or a-z and contain only A-Z, a-z, 0-9, or underscore (_) characters",
+        ));
+    }
+    let now = sim.clock.now_ms();
+    let mut org = sim.org.write();
+    if org
         .user_types
-        .get(&type_id)
-        .ok_or_else(|| ApiError::not_found(&type_id, "CVDType"))?;
+        .values()
+        .any(|t| t["name"].as_str() == Some(name.as_str()))
+    {
+        return Err(ApiError::validation(
+            "name",
+            "name: A user type with this name already exists",
+        ));
+    }
+    if org.user_types.len() >= MAX_USER_TYPES {
+        return Err(ApiError::validation(
+            "name",
+            "name: The org already has the maximum number of user types",
+        ));
+    }
+    let id = org.ids.next("oty");
+    let admin = org.admin_id.clone();
+    let t = json!({
+        "id": id,
+        "displayName": display_name,
+        "name": name,
+        "description": description.unwrap_or_default(),
+        "createdBy": admin,
+        "lastUpdatedBy": admin,
+        "created": iso_ms(now),
+        "lastUpdated": iso_ms(now),
+        "default": false,
+        "_links": {},
+    });
+    org.user_types.insert(id.clone(), t);
+    ok(render_user_type(sim.base_url(), &org.user_types[&id]))
+}
+
+/// Partial (POST) and full (PUT) updates change only `displayName` and `description`; the `name`
+/// can't change (spec), and PUT must repeat it with the other two.
+fn write_user_type(sim: &Sim, type_id: &str, body: &[u8], replace: bool) -> ApiResult {
+    let body = json_body(body)?;
+    let now = sim.clock.now_ms();
+    let mut org = sim.org.write();
+    let id = user_type_id(&org, type_id)?;
+    let name = type_field(&body, "name", replace)?;
+    let display_name = type_field(&body, "displayName", replace)?;
+    let description = type_field(&body, "description", replace)?;
+    let admin = org.admin_id.clone();
+    let t = org.user_types.get_mut(&id).ok_or_else(ApiError::internal)?;
+    if name.is_some_and(|n| t["name"].as_str() != Some(n.as_str())) {
+        return Err(ApiError::validation(
+            "name",
+            "name: The name of a user type cannot be changed",
+        ));
+    }
+    if let Some(d) = display_name {
+        t["displayName"] = json!(d);
+    }
+    if let Some(d) = description {
+        t["description"] = json!(d);
+    }
+    t["lastUpdated"] = json!(iso_ms(now));
+    t["lastUpdatedBy"] = json!(admin);
     ok(render_user_type(sim.base_url(), t))
+}
+
+async fn update_user_type(
+    State(sim): State<Arc<Sim>>,
+    Path(type_id): Path<String>,
+    body: Bytes,
+) -> ApiResult {
+    write_user_type(&sim, &type_id, &body, false)
+}
+
+async fn replace_user_type(
+    State(sim): State<Arc<Sim>>,
+    Path(type_id): Path<String>,
+    body: Bytes,
+) -> ApiResult {
+    write_user_type(&sim, &type_id, &body, true)
+}
+
+/// The default type, and a type users still have, can't be deleted (spec): 403 E0000142.
+async fn delete_user_type(State(sim): State<Arc<Sim>>, Path(type_id): Path<String>) -> ApiResult {
+    let mut org = sim.org.write();
+    let id = user_type_id(&org, &type_id)?;
+    if id == org.default_type_id || org.users.values().any(|u| u.type_id == id) {
+        return Err(ApiError::new(
+            403,
+            "E0000142",
+            "This User Type cannot be deleted.",
+        ));
+    }
+    org.user_types.remove(&id);
+    no_content()
 }
 
 /// The schema id that belongs to a user type: Okta gives both the same suffix (`oty…` / `osc…`).
@@ -189,13 +375,18 @@ fn render_user_type(base: &str, t: &Value) -> Value {
     t
 }
 
-/// The user schema as served: the org's URL in `id` (known only once the server is bound) and the
-/// `_links` to the default type's schema and type.
-fn render_user_schema(sim: &Sim, org: &Org) -> Value {
+/// The user schema as served for a type: the org's URL in `id` (known only once the server is
+/// bound; `default` for the default type, else the type's schema id) and the `_links` to the
+/// type's schema and the type.
+fn render_user_schema(sim: &Sim, org: &Org, type_id: &str) -> Value {
     let base = sim.base_url();
     let mut schema = org.user_schema.clone();
-    schema["id"] = json!(format!("{base}/meta/schemas/user/default"));
-    let type_id = &org.default_type_id;
+    let name = if type_id == org.default_type_id {
+        "default".to_string()
+    } else {
+        schema_id_for_type(type_id)
+    };
+    schema["id"] = json!(format!("{base}/meta/schemas/user/{name}"));
     schema["_links"] = json!({
         "self": {"rel": "self", "href": format!("{base}/api/v1/meta/schemas/user/{}", schema_id_for_type(type_id)), "method": "GET"},
         "type": {"rel": "type", "href": format!("{base}/api/v1/meta/types/user/{type_id}"), "method": "GET"},

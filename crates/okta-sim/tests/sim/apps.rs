@@ -92,7 +92,9 @@ async fn listing_pages_queries_and_filters() {
     let expected: BTreeSet<String> = org.sim().org.read().apps.keys().cloned().collect();
     assert_eq!(unique, expected, "none missing");
 
-    let r = org.get("/api/v1/apps?q=sla").await;
+    // Seeded labels repeat with a suffix past the seventh app ("Payroll 2"); "Wiki" is the
+    // seventh, so with 12 apps exactly one label starts with "wik".
+    let r = org.get("/api/v1/apps?q=wik").await;
     let labels: Vec<_> = r
         .body
         .as_array()
@@ -100,7 +102,7 @@ async fn listing_pages_queries_and_filters() {
         .iter()
         .map(|a| a["label"].clone())
         .collect();
-    assert_eq!(labels, vec![json!("Slack")]);
+    assert_eq!(labels, vec![json!("Wiki")]);
     // `q` also matches the app's name (`oidc_client`, whatever the label).
     let r = org.get("/api/v1/apps?q=oidc").await;
     let oidc = org
@@ -146,9 +148,7 @@ async fn listing_pages_queries_and_filters() {
         r.body["errorSummary"],
         "Api validation failed: RequestParams"
     );
-    let r = org
-        .get("/api/v1/apps?filter=label%20eq%20%22Slack%22")
-        .await;
+    let r = org.get("/api/v1/apps?filter=label%20eq%20%22Wiki%22").await;
     assert_eq!((r.status, r.error_code()), (400, Some("E0000031")));
 }
 
@@ -551,4 +551,44 @@ async fn app_group_assignment_round_trip() {
     let removes = logged(&org, "group.application_assignment.remove");
     assert_eq!(removes.len(), 1);
     assert_eq!(removes[0]["target"][1]["id"], json!(gids[1]));
+}
+
+#[tokio::test]
+async fn links_follow_the_sign_on_mode() {
+    let org = TestOrg::start().await;
+    let base = org.server.base_url().to_string();
+    let oidc = org
+        .post(
+            "/api/v1/apps",
+            json!({"name": "oidc_client", "label": "Links OIDC", "signOnMode": "OPENID_CONNECT",
+                "settings": {"oauthClient": {"grant_types": ["client_credentials"],
+                    "response_types": ["token"], "application_type": "service"}}}),
+        )
+        .await;
+    assert_eq!(oidc.status, 200, "{}", oidc.text);
+    let id = oidc.body["id"].as_str().unwrap();
+    assert_eq!(
+        oidc.body["_links"]["clientCredentials"],
+        json!([{"name": "secrets", "href": format!("{base}/api/v1/apps/{id}/credentials/secrets")}])
+    );
+    let saml = org
+        .post(
+            "/api/v1/apps",
+            json!({"name": "okta_org2org", "label": "Links SAML", "signOnMode": "SAML_2_0",
+                "settings": {"app": {"baseUrl": "https://example.okta.com"}}}),
+        )
+        .await;
+    assert_eq!(saml.status, 200, "{}", saml.text);
+    let id = saml.body["id"].as_str().unwrap();
+    let links = &saml.body["_links"];
+    assert_eq!(
+        links["metadata"],
+        json!({"href": format!("{base}/api/v1/apps/{id}/sso/saml/metadata"), "type": "application/xml"})
+    );
+    assert_eq!(links["help"]["type"], "text/html");
+    assert!(links.get("clientCredentials").is_none());
+    let bookmark = create_app(&org, "", "Links Bookmark").await;
+    for rel in ["clientCredentials", "help", "metadata"] {
+        assert!(bookmark["_links"].get(rel).is_none(), "{rel}");
+    }
 }

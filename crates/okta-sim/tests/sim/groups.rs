@@ -503,3 +503,22 @@ async fn a_groups_apps_follow_its_assignments() {
     assert_eq!(ids(r.body.as_array().unwrap()), vec![app_id]);
     assert!(r.body[0].get("signOnMode").is_some());
 }
+
+#[tokio::test]
+async fn group_rules_are_not_simulated() {
+    let org = TestOrg::start().await;
+    // Not a group named "rules": the generic "no such path", as for any unserved endpoint.
+    for path in [
+        "/api/v1/groups/rules",
+        "/api/v1/groups/rules/0pr123/lifecycle/activate",
+    ] {
+        let r = org.get(path).await;
+        assert_eq!(
+            (r.status, r.error_code()),
+            (404, Some("E0000008")),
+            "{path}"
+        );
+    }
+    let r = org.post("/api/v1/groups/rules", json!({})).await;
+    assert_eq!((r.status, r.error_code()), (404, Some("E0000008")));
+}

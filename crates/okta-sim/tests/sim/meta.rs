@@ -171,3 +171,110 @@ async fn user_types_list_and_get() {
         "Not found: Resource not found: otyNOPE (CVDType)"
     );
 }
+
+#[tokio::test]
+async fn user_types_are_created_updated_replaced_and_deleted() {
+    let org = TestOrg::start().await;
+    let base = org.server.base_url().to_string();
+    let admin = org.sim().admin.id.clone();
+    let create = json!({"name": "contractor", "displayName": "Contractor",
+                        "description": "Non-employees"});
+    let r = org.post("/api/v1/meta/types/user", create.clone()).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let t = r.body.clone();
+    let id = t["id"].as_str().unwrap().to_string();
+    assert!(id.starts_with("oty") && id.len() == 20);
+    assert_eq!(
+        (&t["default"], &t["createdBy"], &t["lastUpdatedBy"]),
+        (&json!(false), &json!(admin), &json!(admin))
+    );
+    // Its own schema id (`osc` + the type id's suffix), as recorded.
+    let schema = format!("{base}/api/v1/meta/schemas/user/osc{}", &id[3..]);
+    assert_eq!(t["_links"]["schema"]["href"], schema);
+    let s = org.get(&schema).await;
+    assert_eq!(s.status, 200);
+    assert_eq!(
+        s.body["id"],
+        format!("{base}/meta/schemas/user/osc{}", &id[3..])
+    );
+    assert_eq!(
+        s.body["_links"]["type"]["href"],
+        format!("{base}/api/v1/meta/types/user/{id}")
+    );
+    let default_schema = org.get("/api/v1/meta/schemas/user/default").await;
+    assert_eq!(s.body["definitions"], default_schema.body["definitions"]);
+    let r = org.post(&schema, json!({"definitions": {}})).await;
+    assert_eq!((r.status, r.error_code()), (404, Some("E0000008")));
+    assert_eq!(
+        org.get("/api/v1/meta/schemas/user/oscNOPE")
+            .await
+            .error_code(),
+        Some("E0000007")
+    );
+
+    // Refusals: a taken name, a missing name, a malformed one.
+    let r = org.post("/api/v1/meta/types/user", create).await;
+    assert_eq!((r.status, r.error_code()), (400, Some("E0000001")));
+    let r = org
+        .post("/api/v1/meta/types/user", json!({"displayName": "No name"}))
+        .await;
+    assert_eq!((r.status, r.error_code()), (400, Some("E0000001")));
+    let r = org
+        .post(
+            "/api/v1/meta/types/user",
+            json!({"name": "9lives", "displayName": "Bad"}),
+        )
+        .await;
+    assert_eq!((r.status, r.error_code()), (400, Some("E0000001")));
+
+    // POST is partial; the name can't change; PUT needs name, displayName and description.
+    let url = format!("/api/v1/meta/types/user/{id}");
+    let r = org
+        .post(&url, json!({"displayName": "Contractor (updated)"}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(
+        (&r.body["displayName"], &r.body["description"]),
+        (&json!("Contractor (updated)"), &json!("Non-employees"))
+    );
+    let r = org.post(&url, json!({"name": "renamed"})).await;
+    assert_eq!((r.status, r.error_code()), (400, Some("E0000001")));
+    let r = org
+        .put(&url, json!({"name": "contractor", "displayName": "C"}))
+        .await;
+    assert_eq!((r.status, r.error_code()), (400, Some("E0000001")));
+    let r = org
+        .put(
+            &url,
+            json!({"name": "contractor", "displayName": "C", "description": "replaced"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(org.get(&url).await.body["description"], "replaced");
+    let list = org.get("/api/v1/meta/types/user").await;
+    assert_eq!(list.body.as_array().unwrap().len(), 2);
+
+    // `default` names the default type, which can't be deleted; nor can a type users have.
+    let default = org.get("/api/v1/meta/types/user/default").await;
+    assert_eq!(default.body["default"], true);
+    let r = org.delete("/api/v1/meta/types/user/default").await;
+    assert_eq!((r.status, r.error_code()), (403, Some("E0000142")));
+    let r = org
+        .post(
+            "/api/v1/users?activate=false",
+            json!({"type": {"id": id}, "profile": {"firstName": "Con", "lastName": "Tractor",
+                "email": "con.tractor@example.com", "login": "con.tractor@example.com",
+                "employeeId": "E777777"}}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let user = r.body["id"].as_str().unwrap().to_string();
+    let r = org.delete(&url).await;
+    assert_eq!((r.status, r.error_code()), (403, Some("E0000142")));
+    org.delete(&format!("/api/v1/users/{user}")).await;
+    org.delete(&format!("/api/v1/users/{user}")).await;
+    assert_eq!(org.delete(&url).await.status, 204);
+    let gone = org.get(&url).await;
+    assert_eq!((gone.status, gone.error_code()), (404, Some("E0000007")));
+    assert_eq!(org.get(&schema).await.status, 404);
+}

@@ -370,12 +370,17 @@ async fn user_json_has_the_recorded_keys_and_no_secrets() {
             "lastLogin",
             "lastUpdated",
             "passwordChanged",
+            "realmId",
             "type",
             "profile",
             "credentials",
             "_links"
         ])
     );
+    // One realm per org, in Okta's id form (`guo…`, 20 characters, as recorded).
+    let realm = u["realmId"].as_str().unwrap();
+    assert!(realm.starts_with("guo") && realm.len() == 20, "{realm}");
+    assert_eq!(realm, org.sim().org.read().realm_id);
     assert_eq!(
         keys(&u["credentials"]),
         set(&["password", "emails", "recovery_question", "provider"])
@@ -1077,4 +1082,116 @@ async fn forgot_password_and_sessions() {
         org.delete("/api/v1/users/00uNOPE/sessions").await.status,
         404
     );
+}
+
+#[tokio::test]
+async fn change_password_proves_the_old_one_and_ends_recovery() {
+    let org = TestOrg::start().await;
+    let id = create_ok(&org, "", with_password(profile("Chan", "Ge"))).await;
+    let url = format!("/api/v1/users/{id}/credentials/change_password");
+    let change = |old: &str, new: &str| json!({"oldPassword": {"value": old}, "newPassword": {"value": new}});
+
+    let r = org
+        .post(&url, change("Wr0ng-password", "N3w-Passw0rd!"))
+        .await;
+    assert_eq!((r.status, r.error_code()), (403, Some("E0000014")));
+    assert_eq!(
+        causes(&r),
+        ["oldPassword: The credentials provided were incorrect."]
+    );
+    let r = org.post(&url, change("Tr0ub4dor&3xyz", "weak")).await;
+    assert_eq!((r.status, r.error_code()), (400, Some("E0000001")));
+    let r = org
+        .post(&url, change("Tr0ub4dor&3xyz", "Tr0ub4dor&3xyz"))
+        .await;
+    assert_eq!(
+        causes(&r),
+        ["password: Password has been used too recently"]
+    );
+
+    set_status(&org, &id, UserStatus::Recovery);
+    let before = events(&org).len();
+    let r = org
+        .post(&url, change("Tr0ub4dor&3xyz", "N3w-Passw0rd!"))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    // The recorded answer: the credentials without `emails`.
+    assert_eq!(
+        r.body,
+        json!({"password": {}, "provider": {"type": "OKTA", "name": "OKTA"}})
+    );
+    assert_eq!(status_of(&org, &id), Some(UserStatus::Active));
+    assert_eq!(
+        events_since(&org, before),
+        [("user.account.update_password".to_string(), id.clone())]
+    );
+    // The new password is now the one to prove; revokeSessions clears the sessions too.
+    let body = json!({"oldPassword": {"value": "N3w-Passw0rd!"},
+        "newPassword": {"value": "N3wer-Passw0rd!"}, "revokeSessions": true});
+    let before = events(&org).len();
+    assert_eq!(org.post(&url, body).await.status, 200);
+    let types: Vec<String> = events_since(&org, before)
+        .into_iter()
+        .map(|(t, _)| t)
+        .collect();
+    assert_eq!(
+        types,
+        ["user.account.update_password", "user.session.clear"]
+    );
+
+    set_status(&org, &id, UserStatus::Suspended);
+    let r = org
+        .post(&url, change("N3wer-Passw0rd!", "Newest-Passw0rd!"))
+        .await;
+    assert_eq!((r.status, r.error_code()), (403, Some("E0000038")));
+    let r = org
+        .post(
+            "/api/v1/users/00uNOPE/credentials/change_password",
+            change("a", "b"),
+        )
+        .await;
+    assert_eq!(r.status, 404);
+}
+
+#[tokio::test]
+async fn change_recovery_question_proves_the_password() {
+    let org = TestOrg::start().await;
+    let id = create_ok(&org, "", with_password(profile("Rec", "Overy"))).await;
+    let url = format!("/api/v1/users/{id}/credentials/change_recovery_question");
+    let body = |password: &str| {
+        json!({"password": {"value": password},
+            "recovery_question": {"question": "First pet?", "answer": "a tortoise"}})
+    };
+    let r = org.post(&url, body("Wr0ng-password")).await;
+    assert_eq!((r.status, r.error_code()), (403, Some("E0000014")));
+    assert_eq!(
+        causes(&r),
+        ["password: The credentials provided were incorrect."]
+    );
+    let r = org.post(&url, body("Tr0ub4dor&3xyz")).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(
+        r.body,
+        json!({"password": {}, "recovery_question": {"question": "First pet?"},
+               "provider": {"type": "OKTA", "name": "OKTA"}})
+    );
+    assert!(!r.text.contains("tortoise"));
+    let user = org.get(&format!("/api/v1/users/{id}")).await;
+    assert_eq!(
+        user.body["credentials"]["recovery_question"],
+        json!({"question": "First pet?"})
+    );
+    let r = org
+        .post(
+            &url,
+            json!({"password": {"value": "Tr0ub4dor&3xyz"},
+                "recovery_question": {"question": "First pet?", "answer": " "}}),
+        )
+        .await;
+    assert_eq!((r.status, r.error_code()), (400, Some("E0000001")));
+
+    // PASSWORD_EXPIRED may change its password but not its recovery question (spec).
+    set_status(&org, &id, UserStatus::PasswordExpired);
+    let r = org.post(&url, body("Tr0ub4dor&3xyz")).await;
+    assert_eq!((r.status, r.error_code()), (403, Some("E0000038")));
 }
