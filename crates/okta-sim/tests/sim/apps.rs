@@ -13,7 +13,7 @@ use crate::support::TestOrg;
 fn logged(org: &TestOrg, event_type: &str) -> Vec<Value> {
     let meta = &org.sim().logs.meta;
     org.sim().logs.with_events(|events| {
-        events
+        events[org.history..]
             .iter()
             .filter(|e| e.event_type == event_type)
             .map(|e| e.to_value(meta))

@@ -18,7 +18,6 @@ fn enterprise() -> SimConfig {
 async fn logs_bucket_counts_down_then_answers_429_like_okta() {
     let org = TestOrg::with(enterprise()).await;
     org.sim().clock.freeze(None);
-    let history = org.sim().logs.len();
     let mut last_remaining = 50;
     for _ in 0..50 {
         let r = org.get("/api/v1/logs?limit=1").await;
@@ -47,7 +46,7 @@ async fn logs_bucket_counts_down_then_answers_429_like_okta() {
     // Okta logs one violation per window, however many requests it refuses.
     org.get("/api/v1/logs?limit=1").await;
     let violations = org.sim().logs.with_events(|events| {
-        events[history..]
+        events[org.history..]
             .iter()
             .filter(|e| e.event_type == "system.org.rate_limit.violation")
             .count()

@@ -10,6 +10,9 @@ use serde_json::Value;
 pub struct TestOrg {
     pub server: SimServer,
     pub client: reqwest::Client,
+    /// How many System Log events the seeded history holds: events from `history` on were
+    /// written by the test's own requests.
+    pub history: usize,
 }
 
 /// A response, read whole: status, headers, and the body as JSON (Null when empty or not JSON).
@@ -54,9 +57,11 @@ impl TestOrg {
         let server = okta_sim::spawn(config, SocketAddr::from(([127, 0, 0, 1], 0)))
             .await
             .expect("simulator starts");
+        let history = server.sim().logs.len();
         TestOrg {
             server,
             client: reqwest::Client::new(),
+            history,
         }
     }
 
