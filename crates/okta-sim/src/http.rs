@@ -185,28 +185,29 @@ pub fn link_headers(
     headers
 }
 
-/// A page of a list: the JSON items and the cursor of the next page, if any.
-pub struct Page {
-    pub items: Vec<Value>,
+/// A page of a list: the items (anything serializable, so hot lists can skip building `Value`s)
+/// and the cursor of the next page, if any.
+pub struct Page<T = Value> {
+    pub items: Vec<T>,
     pub next_after: Option<String>,
 }
 
-impl Page {
+impl<T: serde::Serialize> Page<T> {
     /// Renders the page as Okta does: a JSON array body with `Link` headers.
     pub fn respond(self, base_url: &str, path: &str, params: &Params) -> Response {
         let headers = link_headers(base_url, path, params, self.next_after.as_deref());
-        (headers, axum::Json(Value::Array(self.items))).into_response()
+        (headers, axum::Json(self.items)).into_response()
     }
 }
 
 /// Cursor pagination over items ordered by a string key (ids sort in creation order). `after` is the
 /// key of the last item of the previous page, as Okta's cursors are for users, groups and apps.
-pub fn paginate<'a, T: 'a>(
+pub fn paginate<'a, T: 'a, R>(
     items: impl Iterator<Item = (&'a str, &'a T)>,
     after: Option<&str>,
     limit: usize,
-    mut render: impl FnMut(&T) -> Value,
-) -> Page {
+    mut render: impl FnMut(&T) -> R,
+) -> Page<R> {
     let mut out = Vec::with_capacity(limit.min(1024));
     let mut last_key = None;
     let mut more = false;

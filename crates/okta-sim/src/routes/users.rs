@@ -14,6 +14,7 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{delete, get, post};
 use axum::{Extension, Router};
+use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value, json};
 
 use crate::Sim;
@@ -104,12 +105,12 @@ async fn list_users(State(sim): State<Arc<Sim>>, RawQuery(q): RawQuery) -> ApiRe
         // `q` is a prefix match for people pickers: no pagination, 10 results unless `limit` says.
         let limit = params.limit(10, 200)?;
         let needle = query.to_lowercase();
-        let items: Vec<Value> = org
+        let items: Vec<Listed> = org
             .users
             .values()
             .filter(|u| u.status != UserStatus::Deprovisioned && matches_q(u, &needle))
             .take(limit)
-            .map(|u| render_in_list(&base, &org.realm_id, u))
+            .map(|u| listed(&base, &org.realm_id, u))
             .collect();
         return Ok(Page {
             items,
@@ -149,7 +150,7 @@ async fn list_users(State(sim): State<Arc<Sim>>, RawQuery(q): RawQuery) -> ApiRe
                     more = true;
                     break;
                 }
-                items.push(render_in_list(&base, &org.realm_id, u));
+                items.push(listed(&base, &org.realm_id, u));
                 last = Some(id);
             }
             Page {
@@ -175,11 +176,11 @@ async fn list_users(State(sim): State<Arc<Sim>>, RawQuery(q): RawQuery) -> ApiRe
                     .position(|u| u.id == id)
                     .map_or(matched.len(), |p| p + 1),
             };
-            let items: Vec<Value> = matched
+            let items: Vec<Listed> = matched
                 .iter()
                 .skip(start)
                 .take(limit)
-                .map(|u| render_in_list(&base, &org.realm_id, u))
+                .map(|u| listed(&base, &org.realm_id, u))
                 .collect();
             let end = start + items.len();
             Page {
@@ -1133,7 +1134,7 @@ async fn change_recovery_question(
 /// The credentials object the credential operations answer with: as in the user, without
 /// `emails` (recorded: `{"password":{},"provider":{...}}` after change_password).
 fn credentials_response(u: &User) -> Value {
-    let mut c = render_credentials(u);
+    let mut c = serde_json::to_value(CredentialsJson(u)).unwrap_or(Value::Null);
     if let Some(m) = c.as_object_mut() {
         m.shift_remove("emails");
     }
@@ -1194,64 +1195,118 @@ pub fn render(base: &str, realm_id: &str, u: &User) -> Value {
 
 /// Okta's User JSON as lists show it: `_links` has only `self`.
 pub fn render_in_list(base: &str, realm_id: &str, u: &User) -> Value {
-    let opt = |t: Option<i64>| t.map(iso_ms);
-    let mut top = Map::new();
-    top.insert("id".into(), json!(u.id));
-    top.insert("status".into(), json!(u.status.as_str()));
-    if let Some(t) = u.transitioning_to {
-        top.insert("transitioningToStatus".into(), json!(t.as_str()));
+    serde_json::to_value(listed(base, realm_id, u)).unwrap_or(Value::Null)
+}
+
+pub fn listed<'a>(base: &'a str, realm_id: &'a str, u: &'a User) -> Listed<'a> {
+    Listed { base, realm_id, u }
+}
+
+/// A user as lists show it, serialized straight from the stored user: list pages write these
+/// without building a `Value` per user (the hot path of paging through an org).
+pub struct Listed<'a> {
+    pub base: &'a str,
+    pub realm_id: &'a str,
+    pub u: &'a User,
+}
+
+impl Serialize for Listed<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let u = self.u;
+        let opt = |t: Option<i64>| t.map(iso_ms);
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("id", &u.id)?;
+        m.serialize_entry("status", u.status.as_str())?;
+        if let Some(t) = u.transitioning_to {
+            m.serialize_entry("transitioningToStatus", t.as_str())?;
+        }
+        m.serialize_entry("created", &iso_ms(u.created))?;
+        m.serialize_entry("activated", &opt(u.activated))?;
+        m.serialize_entry("statusChanged", &opt(u.status_changed))?;
+        m.serialize_entry("lastLogin", &opt(u.last_login))?;
+        m.serialize_entry("lastUpdated", &iso_ms(u.last_updated))?;
+        m.serialize_entry("passwordChanged", &opt(u.password_changed))?;
+        // Recorded after `passwordChanged` (test_users_it forgot_password, 2025); the spec's User has it.
+        m.serialize_entry("realmId", self.realm_id)?;
+        m.serialize_entry("type", &TypeRef(&u.type_id))?;
+        m.serialize_entry("profile", &ProfileJson(u))?;
+        m.serialize_entry("credentials", &CredentialsJson(u))?;
+        m.serialize_entry("_links", &SelfLink(self.base, &u.id))?;
+        m.end()
     }
-    top.insert("created".into(), json!(iso_ms(u.created)));
-    top.insert("activated".into(), json!(opt(u.activated)));
-    top.insert("statusChanged".into(), json!(opt(u.status_changed)));
-    top.insert("lastLogin".into(), json!(opt(u.last_login)));
-    top.insert("lastUpdated".into(), json!(iso_ms(u.last_updated)));
-    top.insert("passwordChanged".into(), json!(opt(u.password_changed)));
-    // Recorded after `passwordChanged` (test_users_it forgot_password, 2025); the spec's User has it.
-    top.insert("realmId".into(), json!(realm_id));
-    top.insert("type".into(), json!({"id": u.type_id}));
-    top.insert("profile".into(), Value::Object(render_profile(u)));
-    top.insert("credentials".into(), render_credentials(u));
-    top.insert(
-        "_links".into(),
-        json!({"self": {"href": format!("{base}/api/v1/users/{}", u.id)}}),
-    );
-    Value::Object(top)
+}
+
+struct TypeRef<'a>(&'a str);
+
+impl Serialize for TypeRef<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(1))?;
+        m.serialize_entry("id", self.0)?;
+        m.end()
+    }
+}
+
+struct SelfLink<'a>(&'a str, &'a str);
+
+impl Serialize for SelfLink<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(1))?;
+        m.serialize_entry(
+            "self",
+            &json!({"href": format!("{}/api/v1/users/{}", self.0, self.1)}),
+        )?;
+        m.end()
+    }
 }
 
 /// Okta always shows `mobilePhone` and `secondEmail`, as `null` when unset (as recorded).
-fn render_profile(u: &User) -> Map<String, Value> {
-    let mut p = u.profile.clone();
-    for always in ["mobilePhone", "secondEmail"] {
-        p.entry(always).or_insert(Value::Null);
+struct ProfileJson<'a>(&'a User);
+
+impl Serialize for ProfileJson<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let profile = &self.0.profile;
+        let mut m = s.serialize_map(None)?;
+        for (k, v) in profile {
+            m.serialize_entry(k, v)?;
+        }
+        for always in ["mobilePhone", "secondEmail"] {
+            if !profile.contains_key(always) {
+                m.serialize_entry(always, &Value::Null)?;
+            }
+        }
+        m.end()
     }
-    p
 }
 
 /// `password: {}` when one is set, the primary email for Okta-mastered users, the recovery question
 /// (never the answer), the provider.
-fn render_credentials(u: &User) -> Value {
-    let c = &u.credentials;
-    let mut out = Map::new();
-    if c.password.is_some() {
-        out.insert("password".into(), json!({}));
+struct CredentialsJson<'a>(&'a User);
+
+impl Serialize for CredentialsJson<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let u = self.0;
+        let c = &u.credentials;
+        let mut m = s.serialize_map(None)?;
+        if c.password.is_some() {
+            m.serialize_entry("password", &json!({}))?;
+        }
+        if c.provider_type == "OKTA"
+            && let Some(email) = u.profile.get("email").and_then(Value::as_str)
+        {
+            m.serialize_entry(
+                "emails",
+                &json!([{"value": email, "status": "VERIFIED", "type": "PRIMARY"}]),
+            )?;
+        }
+        if let Some(q) = &c.recovery_question {
+            m.serialize_entry("recovery_question", &json!({"question": q}))?;
+        }
+        m.serialize_entry(
+            "provider",
+            &json!({"type": c.provider_type, "name": c.provider_name}),
+        )?;
+        m.end()
     }
-    if c.provider_type == "OKTA"
-        && let Some(email) = u.profile.get("email").and_then(Value::as_str)
-    {
-        out.insert(
-            "emails".into(),
-            json!([{"value": email, "status": "VERIFIED", "type": "PRIMARY"}]),
-        );
-    }
-    if let Some(q) = &c.recovery_question {
-        out.insert("recovery_question".into(), json!({"question": q}));
-    }
-    out.insert(
-        "provider".into(),
-        json!({"type": c.provider_type, "name": c.provider_name}),
-    );
-    Value::Object(out)
 }
 
 /// The link relations of a single user, in the recorded order. ACTIVE, PASSWORD_EXPIRED, STAGED and
