@@ -14,6 +14,7 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+use okta_sim::routes::users;
 use okta_sim::syslog::EventJson;
 use okta_sim::syslog::json::write_page;
 use okta_sim::{RateLimitTier, SimConfig};
@@ -270,5 +271,37 @@ fn render_comparison(sim: &okta_sim::Sim) {
         via_value * 1e6,
         via_value / direct,
         bytes as f64 / 1e6
+    );
+
+    // The same comparison for a page of 200 users (the list path serializes `Listed` views).
+    let org = sim.org.read();
+    let base = sim.base_url();
+    let sample: Vec<_> = org.users.values().take(20_000).collect();
+    let mut buf = Vec::with_capacity(1 << 20);
+    let t = Instant::now();
+    for page in sample.chunks(200) {
+        let views: Vec<_> = page
+            .iter()
+            .map(|u| users::listed(base, &org.realm_id, u))
+            .collect();
+        buf.clear();
+        serde_json::to_writer(&mut buf, &views).expect("json");
+    }
+    let direct = t.elapsed().as_secs_f64() / sample.len().max(1) as f64;
+    let t = Instant::now();
+    for page in sample.chunks(200) {
+        let values: Vec<serde_json::Value> = page
+            .iter()
+            .map(|u| serde_json::to_value(users::listed(base, &org.realm_id, u)).expect("json"))
+            .collect();
+        buf.clear();
+        serde_json::to_writer(&mut buf, &values).expect("json");
+    }
+    let via_value = t.elapsed().as_secs_f64() / sample.len().max(1) as f64;
+    println!(
+        "rendering: {:.2} µs/user straight to bytes, {:.2} µs/user via serde_json::Value ({:.1}x)",
+        direct * 1e6,
+        via_value * 1e6,
+        via_value / direct
     );
 }
