@@ -89,12 +89,7 @@ pub fn org(config: &SimConfig, now: i64) -> (Org, Arc<Entity>) {
     admin_profile.insert("lastName".into(), json!("Admin"));
     admin_profile.insert("employeeId".into(), json!("E000001"));
     let admin = active_user(admin_id.clone(), admin_profile, &type_id, org_created);
-    let admin_entity = Arc::new(Entity {
-        id: admin_id.clone(),
-        kind: "User",
-        alternate_id: admin.login().to_string(),
-        display_name: admin.display_name(),
-    });
+    let admin_entity = admin.entity();
     org.insert_user(admin);
     org.admin_id = admin_id;
 

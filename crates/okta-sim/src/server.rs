@@ -257,16 +257,7 @@ fn authorize(
         request_id: request_id.to_string(),
         request_uri: path.to_string(),
         actor: principal.actor,
-        client: Arc::new(ClientInfo {
-            user_agent,
-            ip,
-            city: "San Francisco",
-            state: "California",
-            country: "United States",
-            postal_code: "94105",
-            lat: 37.7897,
-            lon: -122.3972,
-        }),
+        client: ClientInfo::at_the_office(user_agent, ip),
     })
 }
 

@@ -6,7 +6,10 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::{Map, Value};
 
+use std::sync::Arc;
+
 use crate::rng::{Rng, sortable};
+use crate::syslog::Entity;
 
 /// Okta's user statuses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -85,6 +88,16 @@ impl User {
             .unwrap_or("")
     }
 
+    /// The user as a System Log actor or target.
+    pub fn entity(&self) -> Arc<Entity> {
+        Arc::new(Entity {
+            id: self.id.clone(),
+            kind: "User",
+            alternate_id: self.login().to_string(),
+            display_name: self.display_name(),
+        })
+    }
+
     pub fn display_name(&self) -> String {
         let first = self.profile.get("firstName").and_then(Value::as_str);
         let last = self.profile.get("lastName").and_then(Value::as_str);
@@ -126,6 +139,16 @@ pub struct Group {
 }
 
 impl Group {
+    /// The group as a System Log target. Okta writes `alternateId: "unknown"` for groups.
+    pub fn entity(&self) -> Arc<Entity> {
+        Arc::new(Entity {
+            id: self.id.clone(),
+            kind: "UserGroup",
+            alternate_id: "unknown".into(),
+            display_name: self.name().to_string(),
+        })
+    }
+
     pub fn name(&self) -> &str {
         self.profile
             .get("name")
@@ -147,6 +170,16 @@ pub struct App {
 }
 
 impl App {
+    /// The app as a System Log target.
+    pub fn entity(&self) -> Arc<Entity> {
+        Arc::new(Entity {
+            id: self.id.clone(),
+            kind: "AppInstance",
+            alternate_id: self.label().to_string(),
+            display_name: self.label().to_string(),
+        })
+    }
+
     pub fn label(&self) -> &str {
         self.body.get("label").and_then(Value::as_str).unwrap_or("")
     }

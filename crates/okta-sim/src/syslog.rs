@@ -315,16 +315,27 @@ pub fn known_event_type(name: &str) -> Option<&'static str> {
 
 /// The client of requests that did not come through HTTP (seeded history, control API).
 pub fn default_client() -> Arc<ClientInfo> {
-    Arc::new(ClientInfo {
-        user_agent: "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36".into(),
-        ip: "198.51.100.23".into(),
-        city: "San Francisco",
-        state: "California",
-        country: "United States",
-        postal_code: "94105",
-        lat: 37.7897,
-        lon: -122.3972,
-    })
+    ClientInfo::at_the_office(
+        "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36".into(),
+        "198.51.100.23".into(),
+    )
+}
+
+impl ClientInfo {
+    /// A client located at the org's office. The simulator has no geolocation database, so every
+    /// live request is placed there (loopback addresses have no real location anyway).
+    pub fn at_the_office(user_agent: String, ip: String) -> Arc<ClientInfo> {
+        Arc::new(ClientInfo {
+            user_agent,
+            ip,
+            city: "San Francisco",
+            state: "California",
+            country: "United States",
+            postal_code: "94105",
+            lat: 37.7897,
+            lon: -122.3972,
+        })
+    }
 }
 
 /// A version-1 (time-based) UUID, as Okta's event uuids are (`dc9fd3c0-598c-11ef-8478-…`): the

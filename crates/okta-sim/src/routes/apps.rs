@@ -19,7 +19,7 @@ use crate::Sim;
 use crate::clock::iso_ms;
 use crate::filter::{self, Dialect};
 use crate::http::{ApiError, ApiResult, Params, json_body, no_content, ok, paginate};
-use crate::routes::groups::{self, group_entity, invalid_cursor, user_entity, with_default_limit};
+use crate::routes::groups::{self, invalid_cursor, with_default_limit};
 use crate::routes::users;
 use crate::state::{App, AppGroup, AppUser, Group, Org, User, UserStatus};
 use crate::syslog::{Entity, NewEvent, RequestCtx};
@@ -229,7 +229,7 @@ async fn create_app(
     if let Some(secret) = secret {
         out["credentials"]["oauthClient"]["client_secret"] = json!(secret);
     }
-    let target = app_entity(&a);
+    let target = a.entity();
     org.apps.insert(id, a);
     drop(org);
     sim.log(
@@ -266,7 +266,7 @@ async fn replace_app(
     a.body = fields;
     a.last_updated = now;
     let out = render(sim.base_url(), a);
-    let target = app_entity(a);
+    let target = a.entity();
     drop(org);
     sim.log(
         &ctx,
@@ -302,7 +302,7 @@ async fn delete_app(
         NewEvent::success(
             "application.lifecycle.delete",
             "Delete application",
-            vec![app_entity(&a)],
+            vec![a.entity()],
         ),
     );
     no_content()
@@ -338,7 +338,7 @@ fn set_status(sim: &Sim, ctx: &RequestCtx, id: &str, status: &str) -> ApiResult 
     }
     a.status = status.to_string();
     a.last_updated = now;
-    let target = app_entity(a);
+    let target = a.entity();
     drop(org);
     let (event_type, message) = if status == "ACTIVE" {
         ("application.lifecycle.activate", "Activate application")
@@ -570,7 +570,7 @@ async fn assign_user(
     let now = sim.clock.now_ms();
     let mut org = sim.org.write();
     let a = app(&org, &app_id)?;
-    let app_target = app_entity(a);
+    let app_target = a.entity();
     let user = org
         .users
         .get(&user_id)
@@ -582,7 +582,7 @@ async fn assign_user(
             "Cannot assign apps or update app profiles for an inactive user.",
         ));
     }
-    let user_target = user_entity(user);
+    let user_target = user.entity();
     let user_name = body
         .pointer("/credentials/userName")
         .and_then(Value::as_str)
@@ -650,9 +650,9 @@ async fn update_app_user(
     let body = json_body(&body)?;
     let now = sim.clock.now_ms();
     let mut org = sim.org.write();
-    let app_target = app_entity(app(&org, &app_id)?);
+    let app_target = app(&org, &app_id)?.entity();
     let (user, asg) = app_user(&org, &app_id, &user_id)?;
-    let user_target = user_entity(user);
+    let user_target = user.entity();
     let mut au = match asg {
         Assignment::Direct(au) => au.clone(),
         // Updating a group-assigned user stores an override that keeps scope GROUP.
@@ -706,7 +706,7 @@ async fn unassign_user(
     Path((app_id, user_id)): Path<(String, String)>,
 ) -> ApiResult {
     let mut org = sim.org.write();
-    let app_target = app_entity(app(&org, &app_id)?);
+    let app_target = app(&org, &app_id)?.entity();
     let (user, asg) = app_user(&org, &app_id, &user_id)?;
     let direct = match asg {
         Assignment::Direct(au) if au.scope == "USER" => au,
@@ -723,7 +723,7 @@ async fn unassign_user(
             ));
         }
     };
-    let targets = vec![app_user_entity(user, direct), app_target, user_entity(user)];
+    let targets = vec![app_user_entity(user, direct), app_target, user.entity()];
     if let Some(m) = org.app_users.get_mut(&app_id) {
         m.remove(&user_id);
     }
@@ -877,8 +877,8 @@ async fn assign_group(
     let profile = body.get("profile").and_then(Value::as_object).cloned();
     let now = sim.clock.now_ms();
     let mut org = sim.org.write();
-    let app_target = app_entity(app(&org, &app_id)?);
-    let group_target = group_entity(groups::group(&org, &group_id)?);
+    let app_target = app(&org, &app_id)?.entity();
+    let group_target = groups::group(&org, &group_id)?.entity();
     let assignments = org.app_groups.entry(app_id.clone()).or_default();
     let is_new = !assignments.contains_key(&group_id);
     if is_new {
@@ -930,8 +930,8 @@ async fn unassign_group(
     Path((app_id, group_id)): Path<(String, String)>,
 ) -> ApiResult {
     let mut org = sim.org.write();
-    let app_target = app_entity(app(&org, &app_id)?);
-    let group_target = org.groups.get(&group_id).map(group_entity);
+    let app_target = app(&org, &app_id)?.entity();
+    let group_target = org.groups.get(&group_id).map(Group::entity);
     let removed = org
         .app_groups
         .get_mut(&app_id)
@@ -978,15 +978,6 @@ fn app<'a>(org: &'a Org, id: &str) -> ApiResult<&'a App> {
     org.apps
         .get(id)
         .ok_or_else(|| ApiError::not_found(id, "AppInstance"))
-}
-
-fn app_entity(a: &App) -> Arc<Entity> {
-    Arc::new(Entity {
-        id: a.id.clone(),
-        kind: "AppInstance",
-        alternate_id: a.label().to_string(),
-        display_name: a.label().to_string(),
-    })
 }
 
 fn app_user_entity(user: &User, au: &AppUser) -> Arc<Entity> {

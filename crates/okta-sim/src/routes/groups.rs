@@ -18,8 +18,8 @@ use crate::clock::iso_ms;
 use crate::filter::{self, Dialect, Lookup};
 use crate::http::{ApiError, ApiResult, Page, Params, json_body, no_content, ok, paginate};
 use crate::routes::{apps, users};
-use crate::state::{Group, GroupType, Org, User};
-use crate::syslog::{Entity, NewEvent, RequestCtx};
+use crate::state::{Group, GroupType, Org};
+use crate::syslog::{NewEvent, RequestCtx};
 
 /// `GET /groups` without `q`: Okta's default page is every group (the recorded self link is
 /// `?limit=10000`, the spec's maximum).
@@ -282,7 +282,7 @@ async fn create_group(
         source_app: None,
     };
     let out = render(sim.base_url(), &g);
-    let target = group_entity(&g);
+    let target = g.entity();
     org.groups.insert(id, g);
     drop(org);
     sim.log(
@@ -315,7 +315,7 @@ async fn replace_group(
     g.profile = profile;
     g.last_updated = now;
     let out = render(sim.base_url(), g);
-    let target = group_entity(g);
+    let target = g.entity();
     drop(org);
     sim.log(
         &ctx,
@@ -354,7 +354,7 @@ async fn delete_group(
         NewEvent::success(
             "group.lifecycle.delete",
             "Delete Okta group",
-            vec![group_entity(&g)],
+            vec![g.entity()],
         ),
     );
     no_content()
@@ -446,28 +446,7 @@ async fn add_member(
     Extension(ctx): Extension<RequestCtx>,
     Path((group_id, user_id)): Path<(String, String)>,
 ) -> ApiResult {
-    let now = sim.clock.now_ms();
-    let mut org = sim.org.write();
-    check_membership_editable(&org, &group_id)?;
-    let user = org
-        .users
-        .get(&user_id)
-        .ok_or_else(|| ApiError::not_found(&user_id, "User"))?;
-    let targets = vec![user_entity(user), group_entity(&org.groups[&group_id])];
-    if !org.add_member(&group_id, &user_id) {
-        return no_content();
-    }
-    touch_membership(&mut org, &group_id, now);
-    drop(org);
-    sim.log(
-        &ctx,
-        NewEvent::success(
-            "group.user_membership.add",
-            "Add user to group membership",
-            targets,
-        ),
-    );
-    no_content()
+    change_membership(&sim, &ctx, &group_id, &user_id, true)
 }
 
 async fn remove_member(
@@ -475,27 +454,50 @@ async fn remove_member(
     Extension(ctx): Extension<RequestCtx>,
     Path((group_id, user_id)): Path<(String, String)>,
 ) -> ApiResult {
+    change_membership(&sim, &ctx, &group_id, &user_id, false)
+}
+
+/// Adds or removes a member: 204 either way, and an event only when something changed (adding a
+/// member twice, or removing a non-member, is a silent 204).
+fn change_membership(
+    sim: &Sim,
+    ctx: &RequestCtx,
+    group_id: &str,
+    user_id: &str,
+    add: bool,
+) -> ApiResult {
     let now = sim.clock.now_ms();
     let mut org = sim.org.write();
-    check_membership_editable(&org, &group_id)?;
+    check_membership_editable(&org, group_id)?;
     let user = org
         .users
-        .get(&user_id)
-        .ok_or_else(|| ApiError::not_found(&user_id, "User"))?;
-    let targets = vec![user_entity(user), group_entity(&org.groups[&group_id])];
-    if !org.remove_member(&group_id, &user_id) {
+        .get(user_id)
+        .ok_or_else(|| ApiError::not_found(user_id, "User"))?;
+    let targets = vec![user.entity(), org.groups[group_id].entity()];
+    let changed = if add {
+        org.add_member(group_id, user_id)
+    } else {
+        org.remove_member(group_id, user_id)
+    };
+    if !changed {
         return no_content();
     }
-    touch_membership(&mut org, &group_id, now);
+    touch_membership(&mut org, group_id, now);
     drop(org);
-    sim.log(
-        &ctx,
+    let event = if add {
+        NewEvent::success(
+            "group.user_membership.add",
+            "Add user to group membership",
+            targets,
+        )
+    } else {
         NewEvent::success(
             "group.user_membership.remove",
             "Remove user from group membership",
             targets,
-        ),
-    );
+        )
+    };
+    sim.log(ctx, event);
     no_content()
 }
 
@@ -567,25 +569,6 @@ pub(crate) fn no_permission() -> ApiError {
         "E0000006",
         "You do not have permission to perform the requested action",
     )
-}
-
-/// A System Log target for a group. Okta writes `alternateId: "unknown"` for groups.
-pub(crate) fn group_entity(g: &Group) -> Arc<Entity> {
-    Arc::new(Entity {
-        id: g.id.clone(),
-        kind: "UserGroup",
-        alternate_id: "unknown".into(),
-        display_name: g.name().to_string(),
-    })
-}
-
-pub(crate) fn user_entity(u: &User) -> Arc<Entity> {
-    Arc::new(Entity {
-        id: u.id.clone(),
-        kind: "User",
-        alternate_id: u.login().to_string(),
-        display_name: u.display_name(),
-    })
 }
 
 /// Okta's Group JSON, with the recorded key set: no `self` link, `logo`/`users`/`apps` links, and

@@ -23,7 +23,7 @@ use crate::filter::{self, Dialect};
 use crate::http::{ApiError, ApiResult, Page, Params, json_body, no_content, ok};
 use crate::routes::{groups, meta};
 use crate::state::{Credentials, Org, User, UserStatus};
-use crate::syslog::{Entity, NewEvent, RequestCtx};
+use crate::syslog::{NewEvent, RequestCtx};
 
 pub fn routes() -> Router<Arc<Sim>> {
     Router::new()
@@ -398,7 +398,7 @@ async fn create_user(
             credentials,
             pending_token: None,
         };
-        let target = entity(&user);
+        let target = user.entity();
         let mut events = vec![NewEvent::success(
             "user.lifecycle.create",
             "Create Okta user",
@@ -422,7 +422,7 @@ async fn create_user(
                 events.push(NewEvent::success(
                     "group.user_membership.add",
                     "Add user to group membership",
-                    vec![target.clone(), group_entity(&org, gid)],
+                    vec![target.clone(), org.groups[gid].entity()],
                 ));
             }
         }
@@ -665,7 +665,7 @@ fn write_user(
         if password_changed {
             user.password_changed = Some(now);
         }
-        let target = entity(user);
+        let target = user.entity();
         let new_login = user.login().to_lowercase();
         let rendered = render(&base, &realm, user);
         if new_login != old_login {
@@ -709,7 +709,7 @@ async fn delete_user(
         let mut org = sim.org.write();
         let uid = resolve(&org, &id)?;
         let user = org.users.get_mut(&uid).ok_or_else(ApiError::internal)?;
-        let target = entity(user);
+        let target = user.entity();
         if user.status != UserStatus::Deprovisioned {
             set_status(user, UserStatus::Deprovisioned, now);
             vec![NewEvent::success(
@@ -937,7 +937,7 @@ async fn lifecycle(
             | LifecycleOp::ResetFactors => json!({}),
         };
         let (kind, message) = op.event();
-        (body, NewEvent::success(kind, message, vec![entity(user)]))
+        (body, NewEvent::success(kind, message, vec![user.entity()]))
     };
     sim.log(&ctx, event);
     ok(body)
@@ -995,7 +995,7 @@ async fn forgot_password(
         let event = NewEvent::success(
             "user.account.reset_password",
             "Fired when the user's Okta password is reset",
-            vec![entity(user)],
+            vec![user.entity()],
         );
         (body, event)
     };
@@ -1076,7 +1076,7 @@ async fn change_password(
         if matches!(user.status, Recovery | PasswordExpired) {
             set_status(user, Active, now);
         }
-        let target = entity(user);
+        let target = user.entity();
         let mut events = vec![NewEvent::success(
             "user.account.update_password",
             "User update password for Okta",
@@ -1149,7 +1149,7 @@ async fn clear_sessions(
     let target = {
         let org = sim.org.read();
         let uid = resolve(&org, &id)?;
-        entity(&org.users[&uid])
+        org.users[&uid].entity()
     };
     sim.log(
         &ctx,
@@ -1161,30 +1161,6 @@ async fn clear_sessions(
 // ------------------------------------------------------------------------------------------
 // Rendering
 // ------------------------------------------------------------------------------------------
-
-/// The System Log target for a user.
-pub fn entity(u: &User) -> Arc<Entity> {
-    Arc::new(Entity {
-        id: u.id.clone(),
-        kind: "User",
-        alternate_id: u.login().to_string(),
-        display_name: u.display_name(),
-    })
-}
-
-fn group_entity(org: &Org, gid: &str) -> Arc<Entity> {
-    let name = org
-        .groups
-        .get(gid)
-        .map(|g| g.name().to_string())
-        .unwrap_or_default();
-    Arc::new(Entity {
-        id: gid.to_string(),
-        kind: "UserGroup",
-        alternate_id: name.clone(),
-        display_name: name,
-    })
-}
 
 /// Okta's User JSON as a single user: `_links` carry every operation the status allows.
 pub fn render(base: &str, realm_id: &str, u: &User) -> Value {
