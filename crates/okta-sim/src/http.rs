@@ -206,7 +206,7 @@ pub fn paginate<'a, T: 'a, R>(
     items: impl Iterator<Item = (&'a str, &'a T)>,
     after: Option<&str>,
     limit: usize,
-    mut render: impl FnMut(&T) -> R,
+    mut render: impl FnMut(&'a T) -> R,
 ) -> Page<R> {
     let mut out = Vec::with_capacity(limit.min(1024));
     let mut last_key = None;

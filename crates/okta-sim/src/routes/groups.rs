@@ -432,7 +432,7 @@ async fn list_members(
             .filter_map(|uid| org.users.get(uid).map(|u| (uid.as_str(), u))),
         params.get("after"),
         limit,
-        |u| users::render(&base, &org.realm_id, u),
+        |u| users::with_all_links(&base, &org.realm_id, u),
     );
     Ok(page.respond(
         &base,

@@ -1164,9 +1164,7 @@ async fn clear_sessions(
 
 /// Okta's User JSON as a single user: `_links` carry every operation the status allows.
 pub fn render(base: &str, realm_id: &str, u: &User) -> Value {
-    let mut v = render_in_list(base, realm_id, u);
-    v["_links"] = Value::Object(links(base, u));
-    v
+    serde_json::to_value(with_all_links(base, realm_id, u)).unwrap_or(Value::Null)
 }
 
 /// Okta's User JSON as lists show it: `_links` has only `self`.
@@ -1175,15 +1173,31 @@ pub fn render_in_list(base: &str, realm_id: &str, u: &User) -> Value {
 }
 
 pub fn listed<'a>(base: &'a str, realm_id: &'a str, u: &'a User) -> Listed<'a> {
-    Listed { base, realm_id, u }
+    Listed {
+        base,
+        realm_id,
+        u,
+        all_links: false,
+    }
+}
+
+/// The user with every link relation its status allows, as a single read (and group member lists)
+/// show it.
+pub fn with_all_links<'a>(base: &'a str, realm_id: &'a str, u: &'a User) -> Listed<'a> {
+    Listed {
+        all_links: true,
+        ..listed(base, realm_id, u)
+    }
 }
 
 /// A user as lists show it, serialized straight from the stored user: list pages write these
 /// without building a `Value` per user (the hot path of paging through an org).
 pub struct Listed<'a> {
-    pub base: &'a str,
-    pub realm_id: &'a str,
-    pub u: &'a User,
+    base: &'a str,
+    realm_id: &'a str,
+    u: &'a User,
+    /// Every link relation (single reads) or only `self` (the users list).
+    all_links: bool,
 }
 
 impl Serialize for Listed<'_> {
@@ -1207,7 +1221,11 @@ impl Serialize for Listed<'_> {
         m.serialize_entry("type", &TypeRef(&u.type_id))?;
         m.serialize_entry("profile", &ProfileJson(u))?;
         m.serialize_entry("credentials", &CredentialsJson(u))?;
-        m.serialize_entry("_links", &SelfLink(self.base, &u.id))?;
+        if self.all_links {
+            m.serialize_entry("_links", &links(self.base, u))?;
+        } else {
+            m.serialize_entry("_links", &SelfLink(self.base, &u.id))?;
+        }
         m.end()
     }
 }
