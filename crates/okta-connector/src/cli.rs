@@ -31,7 +31,7 @@ pub struct SimArgs {
     pub bind: std::net::IpAddr,
     /// The SSWS API token to accept (read from OKTA_SIM_API_TOKEN; generated and printed when absent).
     #[arg(long, env = "OKTA_SIM_API_TOKEN", hide_env_values = true)]
-    pub api_token: Option<String>,
+    pub api_token: Option<Secret>,
     /// Users to seed (besides the admin).
     #[arg(long, default_value_t = 50)]
     pub users: usize,
@@ -63,4 +63,22 @@ pub struct DemoArgs {
     /// Seed of the simulated org.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+}
+
+/// A secret taken from a flag or the environment. Its `Debug` is redacted, so printing the parsed
+/// flags can never show it.
+#[derive(Clone)]
+pub struct Secret(pub String);
+
+impl std::str::FromStr for Secret {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Secret(s.to_string()))
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
 }

@@ -52,26 +52,30 @@ pub fn required_scope(method: &str, path: &str) -> Option<&'static str> {
     }
 }
 
-/// Checks the `Authorization` header. A bad or unknown SSWS token is 401 E0000011; a missing or
-/// malformed header is 403 E0000005, as Okta answers.
+/// Checks the `Authorization` header. A missing or malformed header (no known scheme, no
+/// credential) is 403 E0000005 "Invalid session"; a well-formed one with a token the org does not
+/// know is 401 E0000011 "Invalid token provided" (FACTS.md §9).
 pub fn authenticate(sim: &Sim, headers: &HeaderMap) -> Result<Principal, ApiError> {
+    let invalid_session = || ApiError::new(403, "E0000005", "Invalid session");
     let value = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .map(str::trim);
-    let Some(value) = value.filter(|v| !v.is_empty()) else {
-        return Err(ApiError::new(403, "E0000005", "Invalid session"));
-    };
-    let (scheme, credential) = value.split_once(' ').unwrap_or((value, ""));
-    if !scheme.eq_ignore_ascii_case("SSWS") {
-        return Err(ApiError::new(401, "E0000011", "Invalid token provided"));
-    }
-    let token = credential.trim();
-    let known = sim
-        .api_tokens
-        .read()
+        .map(str::trim)
+        .ok_or_else(invalid_session)?;
+    let (scheme, credential) = value.split_once(' ').ok_or_else(invalid_session)?;
+    let credential = credential.trim();
+    let known_scheme = ["SSWS", "Bearer", "DPoP"]
         .iter()
-        .any(|t| constant_time_eq(t, token));
+        .any(|s| scheme.eq_ignore_ascii_case(s));
+    if !known_scheme || credential.is_empty() {
+        return Err(invalid_session());
+    }
+    let known = scheme.eq_ignore_ascii_case("SSWS")
+        && sim
+            .api_tokens
+            .read()
+            .iter()
+            .any(|t| constant_time_eq(t, credential));
     if !known {
         return Err(ApiError::new(401, "E0000011", "Invalid token provided"));
     }

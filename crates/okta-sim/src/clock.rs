@@ -22,7 +22,7 @@ impl Clock {
         if self.frozen.load(Ordering::Acquire) {
             return self.frozen_at_ms.load(Ordering::Acquire);
         }
-        wall_ms() + self.offset_ms.load(Ordering::Acquire)
+        wall_ms().saturating_add(self.offset_ms.load(Ordering::Acquire))
     }
 
     /// Stops the clock at its current reading (or at `at_ms`).
@@ -42,11 +42,13 @@ impl Clock {
 
     /// Moves the clock forward (frozen or not).
     pub fn advance_ms(&self, ms: i64) {
-        if self.frozen.load(Ordering::Acquire) {
-            self.frozen_at_ms.fetch_add(ms, Ordering::AcqRel);
+        let add = |v: i64| Some(v.saturating_add(ms));
+        let slot = if self.frozen.load(Ordering::Acquire) {
+            &self.frozen_at_ms
         } else {
-            self.offset_ms.fetch_add(ms, Ordering::AcqRel);
-        }
+            &self.offset_ms
+        };
+        let _ = slot.fetch_update(Ordering::AcqRel, Ordering::Acquire, add);
     }
 
     pub fn is_frozen(&self) -> bool {

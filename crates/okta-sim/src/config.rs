@@ -28,7 +28,7 @@ impl FromStr for RateLimitTier {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct SimConfig {
     /// Users to seed (besides the admin).
     pub users: usize,
@@ -49,6 +49,24 @@ pub struct SimConfig {
     pub require_custom_attributes: bool,
     /// The org's subdomain, used in emails and display names (`acme` → `admin@acme.example.com`).
     pub org_name: String,
+}
+
+/// Written by hand so the API token never reaches a log through `{:?}`.
+impl std::fmt::Debug for SimConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SimConfig")
+            .field("users", &self.users)
+            .field("groups", &self.groups)
+            .field("apps", &self.apps)
+            .field("log_events", &self.log_events)
+            .field("seed", &self.seed)
+            .field("rate_limits", &self.rate_limits)
+            .field("latency_ms", &self.latency_ms)
+            .field("api_token", &self.api_token.as_ref().map(|_| "<redacted>"))
+            .field("require_custom_attributes", &self.require_custom_attributes)
+            .field("org_name", &self.org_name)
+            .finish()
+    }
 }
 
 impl Default for SimConfig {

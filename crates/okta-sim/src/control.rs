@@ -106,11 +106,46 @@ pub fn routes() -> Router<Arc<Sim>> {
         .route("/clock", get(clock).post(set_clock))
         .route("/rate-limits", get(rate_limits).put(set_rate_limits))
         .route("/logs/late", post(late_events))
+        .fallback(|| async {
+            (
+                axum::http::StatusCode::NOT_FOUND,
+                Json(json!({"error": "no such control endpoint; see the README's Control API table"})),
+            )
+        })
 }
 
-async fn set_faults(State(sim): State<Arc<Sim>>, Json(config): Json<FaultConfig>) -> Json<Value> {
+/// The most late events one call inserts, and the farthest the clock moves in one call (100
+/// years): bounds that keep a mistyped number from exhausting memory or overflowing time.
+const MAX_LATE_EVENTS: usize = 100_000;
+const MAX_CLOCK_STEP_MS: i64 = 100 * 366 * 86_400_000;
+
+fn bad(field: &str, why: String) -> ApiError {
+    ApiError::validation(field, format!("{field}: {why}"))
+}
+
+/// Replaces the whole fault configuration (a storm under way ends unless `stormUntilMs` is given).
+async fn set_faults(
+    State(sim): State<Arc<Sim>>,
+    Json(config): Json<FaultConfig>,
+) -> Result<Json<Value>, ApiError> {
+    for (field, rate) in [
+        ("errorRate", config.error_rate),
+        ("resetRate", config.reset_rate),
+    ] {
+        if !(0.0..=1.0).contains(&rate) {
+            return Err(bad(field, format!("must be between 0 and 1, got {rate}")));
+        }
+    }
+    if let Some(s) = config.error_status
+        && ![500, 502, 503, 504].contains(&s)
+    {
+        return Err(bad(
+            "errorStatus",
+            format!("must be 500, 502, 503 or 504, got {s}"),
+        ));
+    }
     sim.faults.set(config);
-    Json(json!(sim.faults.get()))
+    Ok(Json(json!(sim.faults.get())))
 }
 
 #[derive(Deserialize)]
@@ -120,10 +155,16 @@ struct Storm {
 }
 
 /// Every Okta request gets 429 E0000047 for the next `seconds` (simulated time).
-async fn storm(State(sim): State<Arc<Sim>>, Json(s): Json<Storm>) -> Json<Value> {
-    sim.faults
-        .storm(sim.clock.now_ms(), (s.seconds * 1000.0) as i64);
-    Json(json!(sim.faults.get()))
+async fn storm(State(sim): State<Arc<Sim>>, Json(s): Json<Storm>) -> Result<Json<Value>, ApiError> {
+    let ms = s.seconds * 1000.0;
+    if !(0.0..=MAX_CLOCK_STEP_MS as f64).contains(&ms) {
+        return Err(bad(
+            "seconds",
+            format!("must be between 0 and 100 years, got {}", s.seconds),
+        ));
+    }
+    sim.faults.storm(sim.clock.now_ms(), ms as i64);
+    Ok(Json(json!(sim.faults.get())))
 }
 
 fn clock_state(sim: &Sim) -> Value {
@@ -145,7 +186,27 @@ struct ClockChange {
     advance_ms: Option<i64>,
 }
 
-async fn set_clock(State(sim): State<Arc<Sim>>, Json(c): Json<ClockChange>) -> Json<Value> {
+async fn set_clock(
+    State(sim): State<Arc<Sim>>,
+    Json(c): Json<ClockChange>,
+) -> Result<Json<Value>, ApiError> {
+    if let Some(ms) = c.advance_ms
+        && !(0..=MAX_CLOCK_STEP_MS).contains(&ms)
+    {
+        return Err(bad(
+            "advanceMs",
+            format!("must be between 0 and 100 years, got {ms}"),
+        ));
+    }
+    // Okta's timestamps are four-digit years: keep the clock between 1970 and 9999.
+    if let Some(at) = c.at_epoch_ms
+        && !(0..253_402_300_800_000).contains(&at)
+    {
+        return Err(bad(
+            "atEpochMs",
+            format!("must be within years 1970 to 9999, got {at}"),
+        ));
+    }
     match (c.freeze, c.at_epoch_ms) {
         (Some(true), at) | (None, at @ Some(_)) => sim.clock.freeze(at),
         (Some(false), _) => sim.clock.unfreeze(),
@@ -154,7 +215,7 @@ async fn set_clock(State(sim): State<Arc<Sim>>, Json(c): Json<ClockChange>) -> J
     if let Some(ms) = c.advance_ms {
         sim.clock.advance_ms(ms);
     }
-    Json(clock_state(&sim))
+    Ok(Json(clock_state(&sim)))
 }
 
 fn tier_name(t: RateLimitTier) -> &'static str {
@@ -212,7 +273,22 @@ async fn late_events(
         Some(t) => crate::syslog::known_event_type(t)
             .ok_or_else(|| ApiError::validation("eventType", format!("unknown event type {t}")))?,
     };
+    if l.count > MAX_LATE_EVENTS {
+        return Err(bad(
+            "count",
+            format!("at most {MAX_LATE_EVENTS} per call, got {}", l.count),
+        ));
+    }
     let now = sim.clock.now_ms();
+    let published = now
+        .checked_sub(l.published_ago_ms)
+        .filter(|_| l.published_ago_ms >= 0)
+        .ok_or_else(|| {
+            bad(
+                "publishedAgoMs",
+                format!("must be 0 or more, got {}", l.published_ago_ms),
+            )
+        })?;
     let ctx = RequestCtx {
         request_id: format!("late{}", now),
         request_uri: "/login/do-login".into(),
@@ -222,7 +298,7 @@ async fn late_events(
     let mut uuids = Vec::with_capacity(l.count);
     for _ in 0..l.count {
         let ev = NewEvent::success(event_type, "Late event", vec![]);
-        uuids.push(sim.log_at(&ctx, ev, now - l.published_ago_ms));
+        uuids.push(sim.log_at(&ctx, ev, published));
     }
     Ok(Json(json!({"inserted": uuids})))
 }

@@ -1,5 +1,6 @@
 //! Injected faults, set through the control API: extra latency, a rate of 5xx answers, a rate of
-//! connection resets, and 429 storms. They apply to `/api/v1` and `/oauth2` requests only.
+//! connection resets, and 429 storms. They apply to `/api/v1` requests only, and to those under
+//! `path_prefix` when one is set.
 
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
@@ -62,11 +63,19 @@ impl Faults {
 
     /// Starts a 429 storm lasting `ms` from `now_ms`.
     pub fn storm(&self, now_ms: i64, ms: i64) {
-        self.config.lock().storm_until_ms = Some(now_ms + ms);
+        self.config.lock().storm_until_ms = Some(now_ms.saturating_add(ms));
     }
 
-    pub fn latency_ms(&self) -> u64 {
-        self.config.lock().latency_ms
+    /// The injected latency for a request to `path`.
+    pub fn latency_ms(&self, path: &str) -> u64 {
+        let c = self.config.lock();
+        if c.path_prefix
+            .as_deref()
+            .is_some_and(|p| !path.starts_with(p))
+        {
+            return 0;
+        }
+        c.latency_ms
     }
 
     /// Decides the fault for one request to `path` at `now_ms`.
@@ -128,5 +137,18 @@ mod tests {
         });
         assert_eq!(f.decide("/api/v1/users", 0), Fault::None);
         assert_eq!(f.decide("/api/v1/logs", 0), Fault::Reset);
+        f.set(FaultConfig {
+            latency_ms: 50,
+            path_prefix: Some("/api/v1/logs".into()),
+            ..Default::default()
+        });
+        assert_eq!(f.latency_ms("/api/v1/users"), 0);
+        assert_eq!(f.latency_ms("/api/v1/logs"), 50);
+        f.storm(i64::MAX - 1, i64::MAX);
+        assert_eq!(
+            f.get().storm_until_ms,
+            Some(i64::MAX),
+            "a long storm saturates"
+        );
     }
 }

@@ -34,7 +34,6 @@ use crate::state::Org;
 use crate::syslog::{Entity, LogEvent, LogStore, NewEvent, RequestCtx};
 
 /// The whole simulated org, shared by every request.
-#[derive(Debug)]
 pub struct Sim {
     pub config: SimConfig,
     pub clock: Clock,
@@ -52,14 +51,36 @@ pub struct Sim {
     base_url: OnceLock<String>,
 }
 
+/// Written by hand: the org's state is large, and its API tokens must never be printed.
+impl std::fmt::Debug for Sim {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sim")
+            .field("base_url", &self.base_url())
+            .field("config", &self.config)
+            .field("users", &self.org.read().users.len())
+            .field("log_events", &self.logs.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A fresh API token in Okta's shape (`00` and 40 characters), each character drawn from the
+/// operating system's random source, so the token is as unguessable as its length allows.
+fn generate_token() -> String {
+    const ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_";
+    let mut bytes = [0u8; 40];
+    getrandom::fill(&mut bytes).expect("the operating system has no random source");
+    let body: String = bytes
+        .iter()
+        .map(|b| ALPHABET[(b & 63) as usize] as char)
+        .collect();
+    format!("00{body}")
+}
+
 impl Sim {
     /// Builds and seeds an org. `api_token` comes from the config or is generated.
     pub fn new(config: SimConfig) -> Arc<Sim> {
         let clock = Clock::default();
-        let token = config
-            .api_token
-            .clone()
-            .unwrap_or_else(|| format!("00{}", Rng::from_os().alphanumeric(40)));
+        let token = config.api_token.clone().unwrap_or_else(generate_token);
         let limits = RateLimiter::new(config.rate_limits);
         let (org, admin) = seed::org(&config, clock.now_ms());
         let sim = Arc::new(Sim {

@@ -53,6 +53,8 @@ pub fn bucket_for(method: &str, path: &str) -> Bucket {
         ["logs", ..] => LOGS,
         ["users"] => USERS,
         ["users", _] if method == "GET" => USER_GET,
+        // Reads below a user (`/users/{id}/groups`, ...) are in Okta's "most other" bucket.
+        ["users", _, ..] if method == "GET" => OTHER,
         ["users", ..] => USER_MANAGE,
         ["groups"] => GROUPS,
         ["groups", ..] => GROUP_ID,
@@ -84,6 +86,8 @@ struct Window {
 #[derive(Debug)]
 pub struct RateLimiter {
     tier: Mutex<RateLimitTier>,
+    /// When the last concurrency violation was logged (Okta logs them, but not every refusal).
+    last_concurrency_event_ms: Mutex<Option<i64>>,
     windows: Mutex<HashMap<&'static str, Window>>,
     in_flight: Arc<AtomicUsize>,
     concurrency_limit: AtomicUsize,
@@ -103,6 +107,7 @@ impl RateLimiter {
     pub fn new(tier: RateLimitTier) -> Self {
         RateLimiter {
             tier: Mutex::new(tier),
+            last_concurrency_event_ms: Mutex::new(None),
             windows: Mutex::new(HashMap::new()),
             in_flight: Arc::new(AtomicUsize::new(0)),
             concurrency_limit: AtomicUsize::new(CONCURRENCY_LIMIT),
@@ -204,6 +209,16 @@ impl RateLimiter {
         Some(guard)
     }
 
+    /// Whether a concurrency refusal at `now_ms` should be logged: the first one in a minute.
+    pub fn first_concurrency_refusal(&self, now_ms: i64) -> bool {
+        let mut last = self.last_concurrency_event_ms.lock();
+        if last.is_some_and(|t| now_ms - t < WINDOW_MS) {
+            return false;
+        }
+        *last = Some(now_ms);
+        true
+    }
+
     pub fn in_flight(&self) -> usize {
         self.in_flight.load(Ordering::Acquire)
     }
@@ -224,6 +239,7 @@ mod tests {
             bucket_for("POST", "/api/v1/users/00u1/lifecycle/activate"),
             USER_MANAGE
         );
+        assert_eq!(bucket_for("GET", "/api/v1/users/00u1/groups"), OTHER);
         assert_eq!(bucket_for("GET", "/api/v1/groups"), GROUPS);
         assert_eq!(bucket_for("GET", "/api/v1/groups/00g1/users"), GROUP_ID);
         assert_eq!(bucket_for("GET", "/api/v1/apps/0oa1"), APP_ID);

@@ -21,7 +21,7 @@ use crate::faults::Fault;
 use crate::http::ApiError;
 use crate::ratelimit::{Verdict, bucket_for};
 use crate::rng::Rng;
-use crate::syslog::{ClientInfo, NewEvent, RequestCtx, Severity};
+use crate::syslog::{ClientInfo, Entity, NewEvent, RequestCtx, Severity};
 use crate::{Sim, SimConfig, auth, control, routes};
 
 /// A running simulator. Dropping it stops the server.
@@ -142,7 +142,7 @@ fn request_id() -> String {
 }
 
 async fn okta_layer(State(sim): State<Arc<Sim>>, mut req: Request, next: Next) -> Response {
-    let now = sim.clock.now_ms();
+    let arrived = sim.clock.now_ms();
     let request_id = request_id();
     let method = req.method().as_str().to_string();
     let path = req.uri().path().to_string();
@@ -159,16 +159,28 @@ async fn okta_layer(State(sim): State<Arc<Sim>>, mut req: Request, next: Next) -
             allowed: false,
             limit: 0,
             remaining: 0,
-            reset_s: now / 1000 + 60,
+            reset_s: arrived / 1000 + 60,
             first_refusal: false,
         };
+        if sim.limits.first_concurrency_refusal(arrived) {
+            log_violation(
+                &sim,
+                &request_id,
+                &path,
+                "core.concurrency.org.limit.violation",
+                "Concurrency limit violation",
+            );
+        }
         sim.counters.record(&method, &route, 429);
-        return finish(too_many(), &request_id, verdict, now);
+        return finish(too_many(), &request_id, verdict, arrived);
     };
-    let latency = sim.config.latency_ms + sim.faults.latency_ms();
+    let latency = sim.config.latency_ms + sim.faults.latency_ms(&path);
     if latency > 0 {
         tokio::time::sleep(Duration::from_millis(latency)).await;
     }
+    // Rate-limit windows and the `Date` header count from when the answer is made, after latency:
+    // clients compute their wait as `X-Rate-Limit-Reset - Date`.
+    let now = sim.clock.now_ms();
 
     let bucket = bucket_for(&method, &path);
     let mut response = match sim.faults.decide(&path, now) {
@@ -199,7 +211,13 @@ async fn okta_layer(State(sim): State<Arc<Sim>>, mut req: Request, next: Next) -
             let verdict = sim.limits.check(bucket, now);
             if !verdict.allowed {
                 if verdict.first_refusal {
-                    log_violation(&sim, &request_id, &path);
+                    log_violation(
+                        &sim,
+                        &request_id,
+                        &path,
+                        "system.org.rate_limit.violation",
+                        "Rate limit violation",
+                    );
                 }
                 finish(too_many(), &request_id, verdict, now)
             } else {
@@ -261,19 +279,28 @@ fn authorize(
     })
 }
 
-/// Okta writes one `system.org.rate_limit.violation` event when a bucket starts refusing.
-fn log_violation(sim: &Sim, request_id: &str, path: &str) {
+/// Okta writes a violation event when a bucket starts refusing (once per window) or the
+/// concurrency limit is hit (at most once a minute); its target is the URL pattern refused.
+fn log_violation(
+    sim: &Sim,
+    request_id: &str,
+    path: &str,
+    event_type: &'static str,
+    message: &'static str,
+) {
     let ctx = RequestCtx {
         request_id: request_id.to_string(),
         request_uri: path.to_string(),
         actor: sim.admin.clone(),
         client: crate::syslog::default_client(),
     };
-    let mut event = NewEvent::success(
-        "system.org.rate_limit.violation",
-        "Rate limit violation",
-        vec![],
-    );
+    let target = Arc::new(Entity {
+        id: path.to_string(),
+        kind: "URL Pattern",
+        alternate_id: "unknown".into(),
+        display_name: "unknown".into(),
+    });
+    let mut event = NewEvent::success(event_type, message, vec![target]);
     event.severity = Severity::Warn;
     sim.log(&ctx, event);
 }

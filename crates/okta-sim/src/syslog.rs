@@ -342,7 +342,10 @@ impl ClientInfo {
 /// time fields from `published_ms`, sub-millisecond ticks from `a`, clock sequence and node from `b`.
 pub fn uuid_v1(published_ms: i64, a: u64, b: u64) -> [u8; 16] {
     const GREGORIAN_OFFSET: u64 = 0x01B2_1DD2_1381_4000;
-    let ticks = (published_ms.max(0) as u64) * 10_000 + GREGORIAN_OFFSET + a % 10_000;
+    // Wrapping: a far-future `published` (the control API accepts any) must not overflow.
+    let ticks = (published_ms.max(0) as u64)
+        .wrapping_mul(10_000)
+        .wrapping_add(GREGORIAN_OFFSET + a % 10_000);
     let time_hi = ((ticks >> 48) as u16 & 0x0FFF) | 0x1000;
     let clock_seq = ((b >> 48) as u16 & 0x3FFF) | 0x8000;
     let mut out = [0u8; 16];

@@ -74,7 +74,11 @@ impl Org {
         path: &str,
         body: Option<Value>,
     ) -> anyhow::Result<Answer> {
+        // The token goes to the org only: a `next` link pointing elsewhere is refused, not followed.
         let url = if path.starts_with("http") {
+            if !path.starts_with(&format!("{}/", self.base)) {
+                bail!("refusing to send the API token to {path}: it is not the org's URL");
+            }
             path.to_string()
         } else {
             format!("{}{path}", self.base)

@@ -16,7 +16,7 @@ pub async fn run(args: SimArgs) -> anyhow::Result<()> {
         seed: args.seed,
         rate_limits: args.rate_limits,
         latency_ms: args.latency_ms,
-        api_token: args.api_token,
+        api_token: args.api_token.clone().map(|t| t.0),
         org_name: args.org_name,
         ..SimConfig::default()
     };
@@ -24,12 +24,21 @@ pub async fn run(args: SimArgs) -> anyhow::Result<()> {
     let server = okta_sim::spawn(config, addr).await.with_context(|| {
         format!("cannot listen on {addr} (is the port in use? --port 0 picks a free one)")
     })?;
-    // The token is printed on purpose: this is a local sandbox org and the user needs it to call it.
     println!("Simulated Okta org listening on {}", server.base_url());
-    println!("API token: {}", server.api_token());
+    // A generated token is printed on purpose: it is this sandbox's only credential and the user
+    // needs it. A token the user chose is theirs already and is not repeated.
+    let token = match args.api_token {
+        None => {
+            println!("API token: {}", server.api_token());
+            server.api_token()
+        }
+        Some(_) => {
+            println!("API token: the one given with --api-token / OKTA_SIM_API_TOKEN");
+            "$TOKEN".to_string()
+        }
+    };
     println!(
-        "Try: curl -i -H \"Authorization: SSWS {}\" {}/api/v1/users?limit=2",
-        server.api_token(),
+        "Try: curl -i -H \"Authorization: SSWS {token}\" {}/api/v1/users?limit=2",
         server.base_url()
     );
     println!(

@@ -39,7 +39,10 @@ fn sim_serves_until_interrupted() {
         .unwrap_or_else(|| panic!("first line names the URL: {first}"))
         .to_string();
     let second = lines.next().expect("a second line").unwrap();
-    assert_eq!(second, "API token: test-token-123");
+    assert_eq!(
+        second, "API token: the one given with --api-token / OKTA_SIM_API_TOKEN",
+        "a token the user chose is not echoed"
+    );
 
     let body = std::process::Command::new("curl")
         .args(["-s", "-i", "-H", "Authorization: SSWS test-token-123"])
@@ -104,4 +107,36 @@ fn bad_flags_are_explained() {
         "{}",
         describe(&out)
     );
+}
+
+#[test]
+fn a_generated_token_is_printed_and_accepted() {
+    let mut child = cmd()
+        .args(["sim", "--port", "0", "--users", "2", "--log-events", "0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("binary starts");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let url = lines
+        .next()
+        .unwrap()
+        .unwrap()
+        .rsplit(' ')
+        .next()
+        .unwrap()
+        .to_string();
+    let token_line = lines.next().unwrap().unwrap();
+    let token = token_line
+        .strip_prefix("API token: ")
+        .unwrap_or_else(|| panic!("{token_line}"))
+        .to_string();
+    assert!(
+        token.len() == 42 && token.starts_with("00"),
+        "Okta's token shape: {token}"
+    );
+    let text = raw_get(&url, "/api/v1/users?limit=1", &token);
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
 }

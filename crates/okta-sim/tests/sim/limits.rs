@@ -149,6 +149,20 @@ async fn bad_and_missing_tokens_are_refused_as_okta_does() {
     assert_eq!(r.status, 403);
     assert_eq!(r.error_code(), Some("E0000005"));
 
+    for malformed in ["garbage", "SSWS", "Basic dXNlcjpwYXNz"] {
+        let r = read(
+            client
+                .get(org.url("/api/v1/users"))
+                .header("Authorization", malformed)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(r.status, 403, "{malformed}");
+        assert_eq!(r.error_code(), Some("E0000005"), "{malformed}");
+    }
+
     let r = read(
         client
             .get(org.url("/api/v1/users"))
@@ -268,4 +282,77 @@ async fn counters_and_clock_are_readable_through_the_control_api() {
     assert_eq!(r.header("date"), Some("Tue, 14 Nov 2023 22:13:20 GMT"));
     tokio::time::sleep(Duration::from_millis(20)).await;
     assert_eq!(org.sim().clock.now_ms(), 1_700_000_000_000);
+}
+
+#[tokio::test]
+async fn control_api_refuses_out_of_range_input_and_unknown_paths() {
+    let org = TestOrg::start().await;
+    let control = reqwest::Client::new();
+    for (method, path, body) in [
+        (
+            "POST",
+            "/control/logs/late",
+            json!({"count": 1_000_000_000_000u64, "publishedAgoMs": 1}),
+        ),
+        (
+            "POST",
+            "/control/logs/late",
+            json!({"count": 1, "publishedAgoMs": -5}),
+        ),
+        ("POST", "/control/faults/storm", json!({"seconds": 1e300})),
+        ("POST", "/control/clock", json!({"advanceMs": i64::MAX})),
+        ("POST", "/control/clock", json!({"atEpochMs": -1})),
+        ("PUT", "/control/faults", json!({"errorRate": 2.0})),
+        (
+            "PUT",
+            "/control/faults",
+            json!({"errorRate": 0.5, "errorStatus": 418}),
+        ),
+    ] {
+        let r = control
+            .request(method.parse().unwrap(), org.url(path))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 400, "{method} {path} {body}");
+    }
+    // Nothing was changed by the refused calls.
+    assert_eq!(org.get("/api/v1/users?limit=1").await.status, 200);
+    let r = control.get(org.url("/control/nope")).send().await.unwrap();
+    assert_eq!(r.status(), 404);
+}
+
+#[tokio::test]
+async fn concurrency_violations_are_logged_once_a_minute() {
+    let org = TestOrg::with(SimConfig {
+        latency_ms: 200,
+        rate_limits: RateLimitTier::Workforce,
+        ..SimConfig::small()
+    })
+    .await;
+    org.sim().clock.freeze(None);
+    org.sim().limits.set_concurrency_limit(1);
+    let mut calls = tokio::task::JoinSet::new();
+    for _ in 0..4 {
+        let request = org
+            .client
+            .get(org.url("/api/v1/groups"))
+            .header("Authorization", format!("SSWS {}", org.server.api_token()));
+        calls.spawn(async move { read(request.send().await.unwrap()).await });
+    }
+    let refused = calls
+        .join_all()
+        .await
+        .iter()
+        .filter(|r| r.status == 429)
+        .count();
+    assert!(refused >= 2, "{refused}");
+    let logged = org.sim().logs.with_events(|events| {
+        events[org.history..]
+            .iter()
+            .filter(|e| e.event_type == "core.concurrency.org.limit.violation")
+            .count()
+    });
+    assert_eq!(logged, 1);
 }
