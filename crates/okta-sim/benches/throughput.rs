@@ -282,7 +282,7 @@ fn render_comparison(sim: &okta_sim::Sim) {
     for page in sample.chunks(200) {
         let views: Vec<_> = page
             .iter()
-            .map(|u| users::listed(base, &org.realm_id, u))
+            .map(|u| users::user_json(base, &org.realm_id, u))
             .collect();
         buf.clear();
         serde_json::to_writer(&mut buf, &views).expect("json");
@@ -292,7 +292,7 @@ fn render_comparison(sim: &okta_sim::Sim) {
     for page in sample.chunks(200) {
         let values: Vec<serde_json::Value> = page
             .iter()
-            .map(|u| serde_json::to_value(users::listed(base, &org.realm_id, u)).expect("json"))
+            .map(|u| serde_json::to_value(users::user_json(base, &org.realm_id, u)).expect("json"))
             .collect();
         buf.clear();
         serde_json::to_writer(&mut buf, &values).expect("json");

@@ -51,14 +51,32 @@ impl ApiError {
         )
     }
 
-    /// E0000038, 403: an illegal lifecycle transition.
-    pub fn bad_status(cause: impl Into<String>) -> Self {
+    /// E0000038, 403: an operation the user's status does not allow, with no causes (as recorded).
+    pub fn bad_status() -> Self {
         Self::new(
             403,
             "E0000038",
             "This operation is not allowed in the user's current status.",
         )
-        .cause(cause)
+    }
+
+    /// E0000008, 404: no such endpoint.
+    pub fn path_not_found() -> Self {
+        Self::new(404, "E0000008", "The requested path was not found")
+    }
+
+    /// E0000006, 403: the operation is not allowed on this object (or to this caller).
+    pub fn no_permission() -> Self {
+        Self::new(
+            403,
+            "E0000006",
+            "You do not have permission to perform the requested action",
+        )
+    }
+
+    /// E0000029, 400: a pagination cursor the org did not hand out (as recorded for `/api/v1/apps`).
+    pub fn invalid_cursor() -> Self {
+        Self::new(400, "E0000029", "Invalid paging request.").cause("Invalid cursor.")
     }
 
     pub fn invalid_search(cause: impl Into<String>) -> Self {

@@ -50,7 +50,7 @@ pub fn routes() -> Router<Arc<Sim>> {
 }
 
 async fn rules_not_simulated() -> ApiError {
-    ApiError::new(404, "E0000008", "The requested path was not found")
+    ApiError::path_not_found()
 }
 
 // ------------------------------------------------------------------------------------------
@@ -137,7 +137,9 @@ async fn list_groups(State(sim): State<Arc<Sim>>, RawQuery(q): RawQuery) -> ApiR
     };
     let page_rows = &rows[start..];
     let taken = page_rows.len().min(limit);
-    let next_after = (page_rows.len() > limit).then(|| {
+    // `limit=0` answers an empty page with no `next` link (a cursor after nothing would repeat the
+    // same empty page forever), as `Params::limit` reads 0 for every list; users and apps do the same.
+    let next_after = (taken > 0 && page_rows.len() > taken).then(|| {
         let (key, g) = &page_rows[taken - 1];
         format!("{}:{}", g.id, key)
     });
@@ -201,12 +203,8 @@ fn parse_cursor<'a>(
     }
     match org.groups.get(cursor) {
         Some(g) => Ok((cursor, sort_key(g, sort_by))),
-        None => Err(invalid_cursor()),
+        None => Err(ApiError::invalid_cursor()),
     }
-}
-
-pub(crate) fn invalid_cursor() -> ApiError {
-    ApiError::new(400, "E0000029", "Invalid paging request.").cause("Invalid cursor.")
 }
 
 /// The `Link` query Okta echoes: the client's parameters, with `limit` made explicit when the
@@ -303,7 +301,7 @@ async fn replace_group(
     let kind = group(&org, &id)?.kind;
     if kind != GroupType::OktaGroup {
         // BUILT_IN and imported APP_GROUP profiles are not editable through the API.
-        return Err(no_permission());
+        return Err(ApiError::no_permission());
     }
     let profile = group_profile(&body)?;
     check_unique_name(&org, &profile, Some(&id))?;
@@ -335,7 +333,7 @@ async fn delete_group(
 ) -> ApiResult {
     let mut org = sim.org.write();
     if group(&org, &id)?.kind == GroupType::BuiltIn {
-        return Err(no_permission());
+        return Err(ApiError::no_permission());
     }
     let Some(g) = org.groups.remove(&id) else {
         return Err(ApiError::not_found(&id, "UserGroup"));
@@ -432,7 +430,7 @@ async fn list_members(
             .filter_map(|uid| org.users.get(uid).map(|u| (uid.as_str(), u))),
         params.get("after"),
         limit,
-        |u| users::with_all_links(&base, &org.realm_id, u),
+        |u| users::user_json_with_links(&base, &org.realm_id, u),
     );
     Ok(page.respond(
         &base,
@@ -473,7 +471,7 @@ fn change_membership(
         .users
         .get(user_id)
         .ok_or_else(|| ApiError::not_found(user_id, "User"))?;
-    let targets = vec![user.entity(), org.groups[group_id].entity()];
+    let targets = vec![user.entity(), group(&org, group_id)?.entity()];
     let changed = if add {
         org.add_member(group_id, user_id)
     } else {
@@ -504,11 +502,11 @@ fn change_membership(
 /// Memberships change only on OKTA_GROUP groups. Everyone answers 501 E0000060 "Unsupported
 /// operation." (okta/terraform-provider-okta#903); imported APP_GROUP groups answer 403 E0000006
 /// (okta/terraform-provider-okta#118).
-fn check_membership_editable(org: &Org, group_id: &str) -> ApiResult<()> {
+pub(crate) fn check_membership_editable(org: &Org, group_id: &str) -> ApiResult<()> {
     match group(org, group_id)?.kind {
         GroupType::OktaGroup => Ok(()),
         GroupType::BuiltIn => Err(ApiError::new(501, "E0000060", "Unsupported operation.")),
-        GroupType::AppGroup => Err(no_permission()),
+        GroupType::AppGroup => Err(ApiError::no_permission()),
     }
 }
 
@@ -561,14 +559,6 @@ pub(crate) fn group<'a>(org: &'a Org, id: &str) -> ApiResult<&'a Group> {
     org.groups
         .get(id)
         .ok_or_else(|| ApiError::not_found(id, "UserGroup"))
-}
-
-pub(crate) fn no_permission() -> ApiError {
-    ApiError::new(
-        403,
-        "E0000006",
-        "You do not have permission to perform the requested action",
-    )
 }
 
 /// Okta's Group JSON, with the recorded key set: no `self` link, `logo`/`users`/`apps` links, and

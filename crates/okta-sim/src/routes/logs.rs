@@ -105,10 +105,6 @@ impl Cursor {
     }
 }
 
-fn invalid_cursor() -> ApiError {
-    ApiError::new(400, "E0000029", "Invalid paging request.").cause("Invalid cursor.")
-}
-
 /// A validated query.
 #[derive(Debug)]
 struct LogQuery {
@@ -174,7 +170,7 @@ impl LogQuery {
         let keywords = keywords(params.get("q").unwrap_or(""))?;
         let after = match params.get("after").filter(|a| !a.is_empty()) {
             None => None,
-            Some(a) => Some(Cursor::parse(a).ok_or_else(invalid_cursor)?),
+            Some(a) => Some(Cursor::parse(a).ok_or_else(ApiError::invalid_cursor)?),
         };
         let mode = if until.is_none() && !descending {
             Mode::Polling {
@@ -221,7 +217,7 @@ impl LogQuery {
                 let consistent =
                     pos <= events.len() && (pos == 0 || events[pos - 1].stored_ms == c.ms);
                 if !consistent {
-                    return Err(invalid_cursor());
+                    return Err(ApiError::invalid_cursor());
                 }
                 pos
             }
@@ -268,7 +264,7 @@ impl LogQuery {
             Some(c) => {
                 let key = (c.ms, c.seq);
                 if !data.by_published.contains(&key) {
-                    return Err(invalid_cursor());
+                    return Err(ApiError::invalid_cursor());
                 }
                 Some(key)
             }
