@@ -143,7 +143,10 @@ impl LogQuery {
                 ));
             }
         };
-        if since.is_some_and(|s| s < now - MAX_SINCE_AGE_MS) {
+        let after = params.get("after").filter(|a| !a.is_empty());
+        // Okta's `next` links repeat `since`; with a cursor the cursor decides where to go on,
+        // so a poller that follows its links keeps working once `since` is 180 days old.
+        if after.is_none() && since.is_some_and(|s| s < now - MAX_SINCE_AGE_MS) {
             return Err(ApiError::new(
                 400,
                 "E0000053",
@@ -168,7 +171,7 @@ impl LogQuery {
             ),
         };
         let keywords = keywords(params.get("q").unwrap_or(""))?;
-        let after = match params.get("after").filter(|a| !a.is_empty()) {
+        let after = match after {
             None => None,
             Some(a) => Some(Cursor::parse(a).ok_or_else(ApiError::invalid_cursor)?),
         };
