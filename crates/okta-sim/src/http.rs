@@ -1,6 +1,8 @@
 //! What every route shares: Okta's error body, query parameters kept in order (Okta's `next` links
 //! repeat them), `Link` headers and cursor pagination.
 
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
@@ -112,6 +114,25 @@ impl IntoResponse for ApiError {
             }
         }
         resp
+    }
+}
+
+/// axum's `Path`, answering what it can't decode (a percent-encoded segment that is not UTF-8)
+/// with Okta's 404 E0000008 instead of axum's text/plain 400: every answer has Okta's error body.
+pub struct ApiPath<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for ApiPath<T>
+where
+    T: serde::de::DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(ApiPath(value)),
+            Err(_) => Err(ApiError::path_not_found()),
+        }
     }
 }
 

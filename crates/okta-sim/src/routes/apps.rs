@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::routing::{get, post};
 use axum::{Extension, Router};
 use serde_json::{Map, Value, json};
@@ -18,7 +18,7 @@ use serde_json::{Map, Value, json};
 use crate::Sim;
 use crate::clock::iso_ms;
 use crate::filter::{self, Dialect};
-use crate::http::{ApiError, ApiResult, Params, json_body, no_content, ok, paginate};
+use crate::http::{ApiError, ApiPath, ApiResult, Params, json_body, no_content, ok, paginate};
 use crate::routes::groups::{self, with_default_limit};
 use crate::routes::users;
 use crate::state::{App, AppGroup, AppUser, Group, Org, User, UserStatus};
@@ -178,7 +178,7 @@ fn app_attribute(org: &Org, a: &App, path: &str) -> Option<Value> {
     }
 }
 
-async fn get_app(State(sim): State<Arc<Sim>>, Path(id): Path<String>) -> ApiResult {
+async fn get_app(State(sim): State<Arc<Sim>>, ApiPath(id): ApiPath<String>) -> ApiResult {
     let org = sim.org.read();
     ok(render(sim.base_url(), app(&org, &id)?))
 }
@@ -244,7 +244,7 @@ async fn create_app(
 async fn replace_app(
     State(sim): State<Arc<Sim>>,
     Extension(ctx): Extension<RequestCtx>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     body: Bytes,
 ) -> ApiResult {
     let body = json_body(&body)?;
@@ -282,7 +282,7 @@ async fn replace_app(
 async fn delete_app(
     State(sim): State<Arc<Sim>>,
     Extension(ctx): Extension<RequestCtx>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult {
     let mut org = sim.org.write();
     if app(&org, &id)?.status == "ACTIVE" {
@@ -311,7 +311,7 @@ async fn delete_app(
 async fn activate(
     State(sim): State<Arc<Sim>>,
     Extension(ctx): Extension<RequestCtx>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult {
     set_status(&sim, &ctx, &id, "ACTIVE")
 }
@@ -319,7 +319,7 @@ async fn activate(
 async fn deactivate(
     State(sim): State<Arc<Sim>>,
     Extension(ctx): Extension<RequestCtx>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult {
     set_status(&sim, &ctx, &id, "INACTIVE")
 }
@@ -499,7 +499,7 @@ fn assigned_user_ids<'a>(org: &'a Org, app_id: &str) -> BTreeSet<&'a str> {
 
 async fn list_app_users(
     State(sim): State<Arc<Sim>>,
-    Path(app_id): Path<String>,
+    ApiPath(app_id): ApiPath<String>,
     RawQuery(q): RawQuery,
 ) -> ApiResult {
     let params = Params::parse(q.as_deref());
@@ -558,7 +558,7 @@ fn app_user_matches(user: &User, asg: &Assignment, q: &str) -> bool {
 
 async fn get_app_user(
     State(sim): State<Arc<Sim>>,
-    Path((app_id, user_id)): Path<(String, String)>,
+    ApiPath((app_id, user_id)): ApiPath<(String, String)>,
     RawQuery(q): RawQuery,
 ) -> ApiResult {
     let params = Params::parse(q.as_deref());
@@ -576,7 +576,7 @@ async fn get_app_user(
 async fn assign_user(
     State(sim): State<Arc<Sim>>,
     Extension(ctx): Extension<RequestCtx>,
-    Path(app_id): Path<String>,
+    ApiPath(app_id): ApiPath<String>,
     body: Bytes,
 ) -> ApiResult {
     let body = json_body(&body)?;
@@ -657,7 +657,7 @@ async fn assign_user(
 async fn update_app_user(
     State(sim): State<Arc<Sim>>,
     Extension(ctx): Extension<RequestCtx>,
-    Path((app_id, user_id)): Path<(String, String)>,
+    ApiPath((app_id, user_id)): ApiPath<(String, String)>,
     body: Bytes,
 ) -> ApiResult {
     let body = json_body(&body)?;
@@ -711,7 +711,7 @@ async fn update_app_user(
 async fn unassign_user(
     State(sim): State<Arc<Sim>>,
     Extension(ctx): Extension<RequestCtx>,
-    Path((app_id, user_id)): Path<(String, String)>,
+    ApiPath((app_id, user_id)): ApiPath<(String, String)>,
 ) -> ApiResult {
     let mut org = sim.org.write();
     let app_target = app(&org, &app_id)?.entity();
@@ -816,7 +816,7 @@ fn render_app_user(base: &str, app_id: &str, user: &User, asg: &Assignment) -> V
 
 async fn list_app_groups(
     State(sim): State<Arc<Sim>>,
-    Path(app_id): Path<String>,
+    ApiPath(app_id): ApiPath<String>,
     RawQuery(q): RawQuery,
 ) -> ApiResult {
     let params = Params::parse(q.as_deref());
@@ -860,7 +860,7 @@ async fn list_app_groups(
 
 async fn get_app_group(
     State(sim): State<Arc<Sim>>,
-    Path((app_id, group_id)): Path<(String, String)>,
+    ApiPath((app_id, group_id)): ApiPath<(String, String)>,
 ) -> ApiResult {
     let org = sim.org.read();
     app(&org, &app_id)?;
@@ -877,7 +877,7 @@ async fn get_app_group(
 async fn assign_group(
     State(sim): State<Arc<Sim>>,
     Extension(ctx): Extension<RequestCtx>,
-    Path((app_id, group_id)): Path<(String, String)>,
+    ApiPath((app_id, group_id)): ApiPath<(String, String)>,
     body: Bytes,
 ) -> ApiResult {
     let body = json_body(&body)?;
@@ -941,7 +941,7 @@ async fn assign_group(
 async fn unassign_group(
     State(sim): State<Arc<Sim>>,
     Extension(ctx): Extension<RequestCtx>,
-    Path((app_id, group_id)): Path<(String, String)>,
+    ApiPath((app_id, group_id)): ApiPath<(String, String)>,
 ) -> ApiResult {
     let mut org = sim.org.write();
     let app_target = app(&org, &app_id)?.entity();

@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::routing::{any, get, put};
 use axum::{Extension, Router};
 use serde_json::{Map, Value, json};
@@ -16,7 +16,9 @@ use serde_json::{Map, Value, json};
 use crate::Sim;
 use crate::clock::iso_ms;
 use crate::filter::{self, Dialect, Lookup};
-use crate::http::{ApiError, ApiResult, Page, Params, json_body, no_content, ok, paginate};
+use crate::http::{
+    ApiError, ApiPath, ApiResult, Page, Params, json_body, no_content, ok, paginate,
+};
 use crate::routes::{apps, users};
 use crate::state::{Group, GroupType, Org};
 use crate::syslog::{NewEvent, RequestCtx};
@@ -253,7 +255,7 @@ fn embedded(org: &Org, base: &str, g: &Group, stats: bool, app: bool) -> Value {
 // One group
 // ------------------------------------------------------------------------------------------
 
-async fn get_group(State(sim): State<Arc<Sim>>, Path(id): Path<String>) -> ApiResult {
+async fn get_group(State(sim): State<Arc<Sim>>, ApiPath(id): ApiPath<String>) -> ApiResult {
     let org = sim.org.read();
     let g = group(&org, &id)?;
     ok(render(sim.base_url(), g))
@@ -293,7 +295,7 @@ async fn create_group(
 async fn replace_group(
     State(sim): State<Arc<Sim>>,
     Extension(ctx): Extension<RequestCtx>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     body: Bytes,
 ) -> ApiResult {
     let body = json_body(&body)?;
@@ -329,7 +331,7 @@ async fn replace_group(
 async fn delete_group(
     State(sim): State<Arc<Sim>>,
     Extension(ctx): Extension<RequestCtx>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult {
     let mut org = sim.org.write();
     if group(&org, &id)?.kind == GroupType::BuiltIn {
@@ -414,7 +416,7 @@ fn check_unique_name(
 
 async fn list_members(
     State(sim): State<Arc<Sim>>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     RawQuery(q): RawQuery,
 ) -> ApiResult {
     let params = Params::parse(q.as_deref());
@@ -442,7 +444,7 @@ async fn list_members(
 async fn add_member(
     State(sim): State<Arc<Sim>>,
     Extension(ctx): Extension<RequestCtx>,
-    Path((group_id, user_id)): Path<(String, String)>,
+    ApiPath((group_id, user_id)): ApiPath<(String, String)>,
 ) -> ApiResult {
     change_membership(&sim, &ctx, &group_id, &user_id, true)
 }
@@ -450,7 +452,7 @@ async fn add_member(
 async fn remove_member(
     State(sim): State<Arc<Sim>>,
     Extension(ctx): Extension<RequestCtx>,
-    Path((group_id, user_id)): Path<(String, String)>,
+    ApiPath((group_id, user_id)): ApiPath<(String, String)>,
 ) -> ApiResult {
     change_membership(&sim, &ctx, &group_id, &user_id, false)
 }
@@ -522,7 +524,7 @@ fn touch_membership(org: &mut Org, group_id: &str, now: i64) {
 
 async fn list_group_apps(
     State(sim): State<Arc<Sim>>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     RawQuery(q): RawQuery,
 ) -> ApiResult {
     let params = Params::parse(q.as_deref());

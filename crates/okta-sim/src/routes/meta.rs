@@ -6,13 +6,13 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::routing::get;
 use serde_json::{Map, Value, json};
 
 use crate::Sim;
 use crate::clock::iso_ms;
-use crate::http::{ApiError, ApiResult, json_body, no_content, ok};
+use crate::http::{ApiError, ApiPath, ApiResult, json_body, no_content, ok};
 use crate::state::Org;
 
 pub fn routes() -> Router<Arc<Sim>> {
@@ -60,7 +60,10 @@ fn unknown_schema(schema_id: &str) -> ApiError {
 /// Every user type's schema. The simulator keeps one profile schema, which every user is
 /// validated against; a new type's schema is Okta's copy of the default schema made at creation,
 /// so it is served as the default's content under the type's own id and links.
-async fn get_user_schema(State(sim): State<Arc<Sim>>, Path(schema_id): Path<String>) -> ApiResult {
+async fn get_user_schema(
+    State(sim): State<Arc<Sim>>,
+    ApiPath(schema_id): ApiPath<String>,
+) -> ApiResult {
     let org = sim.org.read();
     let type_id = type_of_schema(&org, &schema_id).ok_or_else(|| unknown_schema(&schema_id))?;
     ok(render_user_schema(&sim, &org, &type_id))
@@ -73,7 +76,7 @@ async fn get_user_schema(State(sim): State<Arc<Sim>>, Path(schema_id): Path<Stri
 /// attributes repeated unchanged are accepted.
 async fn update_user_schema(
     State(sim): State<Arc<Sim>>,
-    Path(schema_id): Path<String>,
+    ApiPath(schema_id): ApiPath<String>,
     body: Bytes,
 ) -> ApiResult {
     let now = sim.clock.now_ms();
@@ -281,7 +284,10 @@ fn user_type_id(org: &Org, type_id: &str) -> ApiResult<String> {
     }
 }
 
-async fn get_user_type(State(sim): State<Arc<Sim>>, Path(type_id): Path<String>) -> ApiResult {
+async fn get_user_type(
+    State(sim): State<Arc<Sim>>,
+    ApiPath(type_id): ApiPath<String>,
+) -> ApiResult {
     let org = sim.org.read();
     let id = user_type_id(&org, &type_id)?;
     ok(render_user_type(sim.base_url(), &org.user_types[&id]))
@@ -385,7 +391,7 @@ fn write_user_type(sim: &Sim, type_id: &str, body: &[u8], replace: bool) -> ApiR
 
 async fn update_user_type(
     State(sim): State<Arc<Sim>>,
-    Path(type_id): Path<String>,
+    ApiPath(type_id): ApiPath<String>,
     body: Bytes,
 ) -> ApiResult {
     write_user_type(&sim, &type_id, &body, false)
@@ -393,14 +399,17 @@ async fn update_user_type(
 
 async fn replace_user_type(
     State(sim): State<Arc<Sim>>,
-    Path(type_id): Path<String>,
+    ApiPath(type_id): ApiPath<String>,
     body: Bytes,
 ) -> ApiResult {
     write_user_type(&sim, &type_id, &body, true)
 }
 
 /// The default type, and a type users still have, can't be deleted (spec): 403 E0000142.
-async fn delete_user_type(State(sim): State<Arc<Sim>>, Path(type_id): Path<String>) -> ApiResult {
+async fn delete_user_type(
+    State(sim): State<Arc<Sim>>,
+    ApiPath(type_id): ApiPath<String>,
+) -> ApiResult {
     let mut org = sim.org.write();
     let id = user_type_id(&org, &type_id)?;
     if id == org.default_type_id || org.users.values().any(|u| u.type_id == id) {

@@ -9,7 +9,7 @@ use std::cmp::Ordering;
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{delete, get, post};
@@ -20,7 +20,7 @@ use serde_json::{Map, Value, json};
 use crate::Sim;
 use crate::clock::iso_ms;
 use crate::filter::{self, Dialect};
-use crate::http::{ApiError, ApiResult, Page, Params, json_body, no_content, ok};
+use crate::http::{ApiError, ApiPath, ApiResult, Page, Params, json_body, no_content, ok};
 use crate::routes::{groups, meta};
 use crate::state::{Credentials, Org, User, UserStatus};
 use crate::syslog::{NewEvent, RequestCtx};
@@ -274,14 +274,14 @@ fn find_user<'a>(org: &'a Org, id: &str) -> ApiResult<&'a User> {
         .ok_or_else(|| ApiError::not_found(id, "User"))
 }
 
-async fn get_user(State(sim): State<Arc<Sim>>, Path(id): Path<String>) -> ApiResult {
+async fn get_user(State(sim): State<Arc<Sim>>, ApiPath(id): ApiPath<String>) -> ApiResult {
     let org = sim.org.read();
     ok(render(sim.base_url(), &org.realm_id, find_user(&org, &id)?))
 }
 
 async fn list_user_groups(
     State(sim): State<Arc<Sim>>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     RawQuery(q): RawQuery,
 ) -> ApiResult {
     let params = Params::parse(q.as_deref());
@@ -556,7 +556,7 @@ enum UpdateMode {
 async fn update_user(
     State(sim): State<Arc<Sim>>,
     Extension(ctx): Extension<RequestCtx>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     RawQuery(q): RawQuery,
     body: Bytes,
 ) -> ApiResult {
@@ -566,7 +566,7 @@ async fn update_user(
 async fn replace_user(
     State(sim): State<Arc<Sim>>,
     Extension(ctx): Extension<RequestCtx>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     RawQuery(q): RawQuery,
     body: Bytes,
 ) -> ApiResult {
@@ -711,7 +711,7 @@ fn write_user(
 async fn delete_user(
     State(sim): State<Arc<Sim>>,
     Extension(ctx): Extension<RequestCtx>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult {
     let now = sim.clock.now_ms();
     let events = {
@@ -887,7 +887,7 @@ fn set_status(user: &mut User, status: UserStatus, now: i64) {
 async fn lifecycle(
     State(sim): State<Arc<Sim>>,
     Extension(ctx): Extension<RequestCtx>,
-    Path((id, op)): Path<(String, String)>,
+    ApiPath((id, op)): ApiPath<(String, String)>,
     RawQuery(q): RawQuery,
 ) -> ApiResult {
     let op = LifecycleOp::from_path(&op).ok_or_else(ApiError::path_not_found)?;
@@ -974,7 +974,7 @@ fn temporary_password(rng: &mut crate::rng::Rng) -> String {
 async fn forgot_password(
     State(sim): State<Arc<Sim>>,
     Extension(ctx): Extension<RequestCtx>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     RawQuery(q): RawQuery,
 ) -> ApiResult {
     let params = Params::parse(q.as_deref());
@@ -1041,7 +1041,7 @@ fn verify_password(user: &User, given: Option<&str>, field: &str) -> ApiResult<(
 async fn change_password(
     State(sim): State<Arc<Sim>>,
     Extension(ctx): Extension<RequestCtx>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     body: Bytes,
 ) -> ApiResult {
     use UserStatus::*;
@@ -1103,7 +1103,7 @@ async fn change_password(
 /// recovery question change, so none is logged.
 async fn change_recovery_question(
     State(sim): State<Arc<Sim>>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     body: Bytes,
 ) -> ApiResult {
     use UserStatus::*;
@@ -1145,7 +1145,7 @@ fn credentials_response(u: &User) -> Value {
 async fn clear_sessions(
     State(sim): State<Arc<Sim>>,
     Extension(ctx): Extension<RequestCtx>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult {
     let target = find_user(&sim.org.read(), &id)?.entity();
     sim.log(
