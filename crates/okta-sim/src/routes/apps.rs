@@ -224,8 +224,12 @@ async fn create_app(
         body: fields,
     };
     let mut out = render(sim.base_url(), &a);
-    if let Some(secret) = secret {
-        out["credentials"]["oauthClient"]["client_secret"] = json!(secret);
+    if let Some(secret) = secret
+        && let Some(client) = out
+            .pointer_mut("/credentials/oauthClient")
+            .and_then(Value::as_object_mut)
+    {
+        client.insert("client_secret".into(), secret);
     }
     let target = a.entity();
     org.apps.insert(id, a);
@@ -363,6 +367,21 @@ fn writable_fields(body: &Value) -> ApiResult<Map<String, Value>> {
             "label",
             "label: The field cannot be left blank",
         ));
+    }
+    // Okta reads these into typed objects: anything else is not a well-formed body.
+    let nested = [
+        "/credentials",
+        "/credentials/oauthClient",
+        "/credentials/password",
+        "/settings",
+        "/visibility",
+        "/accessibility",
+    ];
+    if nested.iter().any(|p| {
+        body.pointer(p)
+            .is_some_and(|v| !v.is_object() && !v.is_null())
+    }) {
+        return Err(ApiError::malformed_body());
     }
     let mut fields = obj.clone();
     for key in [

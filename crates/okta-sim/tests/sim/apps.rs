@@ -732,3 +732,23 @@ async fn create_reads_activate_like_okta() {
         assert_eq!(r.body["status"], status, "{query}");
     }
 }
+
+/// Nested app objects of the wrong JSON type are Okta's E0000003, not a crash while rendering.
+#[tokio::test]
+async fn nested_objects_of_the_wrong_type_are_malformed_bodies() {
+    let org = TestOrg::start().await;
+    for body in [
+        json!({"label": "X", "signOnMode": "OPENID_CONNECT", "credentials": 5}),
+        json!({"label": "X", "signOnMode": "OPENID_CONNECT", "credentials": {"oauthClient": "x"}}),
+        json!({"label": "X", "signOnMode": "BOOKMARK", "visibility": [1]}),
+        json!({"label": "X", "signOnMode": "BOOKMARK", "credentials": {"password": "plain"}}),
+    ] {
+        let r = org.post("/api/v1/apps", body.clone()).await;
+        assert_eq!(
+            (r.status, r.error_code()),
+            (400, Some("E0000003")),
+            "{body}: {}",
+            r.text
+        );
+    }
+}
