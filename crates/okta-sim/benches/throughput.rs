@@ -273,7 +273,7 @@ fn render_comparison(sim: &okta_sim::Sim) {
         bytes as f64 / 1e6
     );
 
-    // The same comparison for a page of 200 users (the list path serializes `Listed` views).
+    // The same comparison for a page of 200 users (the list path serializes `UserJson` views).
     let org = sim.org.read();
     let base = sim.base_url();
     let sample: Vec<_> = org.users.values().take(20_000).collect();

@@ -290,7 +290,11 @@ async fn get_user_type(
 ) -> ApiResult {
     let org = sim.org.read();
     let id = user_type_id(&org, &type_id)?;
-    ok(render_user_type(sim.base_url(), &org.user_types[&id]))
+    let t = org
+        .user_types
+        .get(&id)
+        .ok_or_else(|| ApiError::not_found(&type_id, "CVDType"))?;
+    ok(render_user_type(sim.base_url(), t))
 }
 
 /// "You may add up to nine additional user types" (spec, createUserType).
@@ -356,8 +360,9 @@ async fn create_user_type(State(sim): State<Arc<Sim>>, body: Bytes) -> ApiResult
         "default": false,
         "_links": {},
     });
-    org.user_types.insert(id.clone(), t);
-    ok(render_user_type(sim.base_url(), &org.user_types[&id]))
+    let out = render_user_type(sim.base_url(), &t);
+    org.user_types.insert(id, t);
+    ok(out)
 }
 
 /// Partial (POST) and full (PUT) updates change only `displayName` and `description`; the `name`
