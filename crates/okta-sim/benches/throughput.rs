@@ -273,7 +273,7 @@ fn render_comparison(sim: &okta_sim::Sim) {
         bytes as f64 / 1e6
     );
 
-    // The same comparison for a page of 200 users (the list path serializes `Listed` views).
+    // The same comparison for a page of 200 users (the list path serializes `UserJson` views).
     let org = sim.org.read();
     let base = sim.base_url();
     let sample: Vec<_> = org.users.values().take(20_000).collect();
@@ -282,7 +282,7 @@ fn render_comparison(sim: &okta_sim::Sim) {
     for page in sample.chunks(200) {
         let views: Vec<_> = page
             .iter()
-            .map(|u| users::listed(base, &org.realm_id, u))
+            .map(|u| users::user_json(base, &org.realm_id, u))
             .collect();
         buf.clear();
         serde_json::to_writer(&mut buf, &views).expect("json");
@@ -292,7 +292,7 @@ fn render_comparison(sim: &okta_sim::Sim) {
     for page in sample.chunks(200) {
         let values: Vec<serde_json::Value> = page
             .iter()
-            .map(|u| serde_json::to_value(users::listed(base, &org.realm_id, u)).expect("json"))
+            .map(|u| serde_json::to_value(users::user_json(base, &org.realm_id, u)).expect("json"))
             .collect();
         buf.clear();
         serde_json::to_writer(&mut buf, &values).expect("json");

@@ -1,6 +1,8 @@
 //! What every route shares: Okta's error body, query parameters kept in order (Okta's `next` links
 //! repeat them), `Link` headers and cursor pagination.
 
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
@@ -51,14 +53,32 @@ impl ApiError {
         )
     }
 
-    /// E0000038, 403: an illegal lifecycle transition.
-    pub fn bad_status(cause: impl Into<String>) -> Self {
+    /// E0000038, 403: an operation the user's status does not allow, with no causes (as recorded).
+    pub fn bad_status() -> Self {
         Self::new(
             403,
             "E0000038",
             "This operation is not allowed in the user's current status.",
         )
-        .cause(cause)
+    }
+
+    /// E0000008, 404: no such endpoint.
+    pub fn path_not_found() -> Self {
+        Self::new(404, "E0000008", "The requested path was not found")
+    }
+
+    /// E0000006, 403: the operation is not allowed on this object (or to this caller).
+    pub fn no_permission() -> Self {
+        Self::new(
+            403,
+            "E0000006",
+            "You do not have permission to perform the requested action",
+        )
+    }
+
+    /// E0000029, 400: a pagination cursor the org did not hand out (as recorded for `/api/v1/apps`).
+    pub fn invalid_cursor() -> Self {
+        Self::new(400, "E0000029", "Invalid paging request.").cause("Invalid cursor.")
     }
 
     pub fn invalid_search(cause: impl Into<String>) -> Self {
@@ -94,6 +114,25 @@ impl IntoResponse for ApiError {
             }
         }
         resp
+    }
+}
+
+/// axum's `Path`, answering what it can't decode (a percent-encoded segment that is not UTF-8)
+/// with Okta's 404 E0000008 instead of axum's text/plain 400: every answer has Okta's error body.
+pub struct ApiPath<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for ApiPath<T>
+where
+    T: serde::de::DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(ApiPath(value)),
+            Err(_) => Err(ApiError::path_not_found()),
+        }
     }
 }
 

@@ -221,7 +221,6 @@ fn active_user(id: String, profile: Map<String, Value>, type_id: &str, created: 
             provider_name: "OKTA".into(),
             ..Default::default()
         },
-        pending_token: None,
     }
 }
 

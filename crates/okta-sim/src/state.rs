@@ -3,6 +3,7 @@
 //! JSON rendering lives with each resource's routes; this module only holds data.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::ops::Bound;
 
 use serde_json::{Map, Value};
 
@@ -50,13 +51,14 @@ impl UserStatus {
     }
 }
 
-/// What the simulator remembers of a user's credentials. Secrets are kept only as far as behaviour
-/// needs them (whether a password is set; the recovery question text); never rendered back.
+/// What the simulator remembers of a user's credentials. The password is kept in plain text (an
+/// empty string when imported as a hash or hook, whose text is unknown): `change_password`,
+/// `change_recovery_question` and `strict` updates compare against it. Only the recovery question's
+/// text is kept, never its answer. Neither secret is ever rendered back (`password: {}`).
 #[derive(Debug, Clone, Default)]
 pub struct Credentials {
     pub password: Option<String>,
     pub recovery_question: Option<String>,
-    pub recovery_answer: Option<String>,
     /// `{type, name}`, e.g. `OKTA`/`OKTA`, `FEDERATION`/`FEDERATION`, `ACTIVE_DIRECTORY`/`ad.example.com`.
     pub provider_type: String,
     pub provider_name: String,
@@ -76,8 +78,6 @@ pub struct User {
     pub type_id: String,
     pub profile: Map<String, Value>,
     pub credentials: Credentials,
-    /// A pending one-time activation or reset token, as returned with `sendEmail=false`.
-    pub pending_token: Option<String>,
 }
 
 impl User {
@@ -246,8 +246,12 @@ impl IdGen {
 pub struct Org {
     pub ids: IdGen,
     pub users: BTreeMap<String, User>,
-    /// Lower-cased login → user id (logins are unique, case-insensitively).
+    /// Lower-cased login → user id (logins are unique, case-insensitively). Kept with
+    /// `insert_user`, `set_login` and `remove_user`, which also keep the short-name index.
     pub logins: HashMap<String, String>,
+    /// Lower-cased login, sorted: the logins sharing a short name (`jane@` …) are neighbours, so
+    /// resolving a short name is a range lookup, not a scan of every login.
+    sorted_logins: BTreeSet<String>,
     pub groups: BTreeMap<String, Group>,
     /// Group id → member user ids.
     pub members: HashMap<String, BTreeSet<String>>,
@@ -278,6 +282,7 @@ impl Org {
             ids: IdGen::new(seed),
             users: BTreeMap::new(),
             logins: HashMap::new(),
+            sorted_logins: BTreeSet::new(),
             groups: BTreeMap::new(),
             members: HashMap::new(),
             user_groups: HashMap::new(),
@@ -305,20 +310,44 @@ impl Org {
             return Some(id.clone());
         }
         if !lower.contains('@') {
-            let prefix = format!("{lower}@");
-            return self
-                .logins
-                .iter()
-                .find(|(login, _)| login.starts_with(&prefix))
-                .map(|(_, id)| id.clone());
+            return self.find_by_short_name(&lower);
         }
         None
     }
 
+    /// The user whose login is `{short}@…`, only when exactly one login has that short name:
+    /// Okta resolves a short name "as long as the shortname is unambiguous" (spec, getUser), and
+    /// answers an ambiguous one like an unknown id.
+    fn find_by_short_name(&self, short: &str) -> Option<String> {
+        let prefix = format!("{short}@");
+        let mut matching = self
+            .sorted_logins
+            .range::<str, _>((Bound::Included(prefix.as_str()), Bound::Unbounded))
+            .take_while(|login| login.starts_with(&prefix));
+        let only = matching.next()?;
+        if matching.next().is_some() {
+            return None;
+        }
+        self.logins.get(only).cloned()
+    }
+
     pub fn insert_user(&mut self, user: User) {
-        self.logins
-            .insert(user.login().to_lowercase(), user.id.clone());
+        let login = user.login().to_lowercase();
+        self.sorted_logins.insert(login.clone());
+        self.logins.insert(login, user.id.clone());
         self.users.insert(user.id.clone(), user);
+    }
+
+    /// Moves a user's entry in the login indexes after a login change (both lower-cased).
+    pub fn set_login(&mut self, user_id: &str, old_login: &str, new_login: &str) {
+        if old_login == new_login {
+            return;
+        }
+        self.logins.remove(old_login);
+        self.sorted_logins.remove(old_login);
+        self.sorted_logins.insert(new_login.to_string());
+        self.logins
+            .insert(new_login.to_string(), user_id.to_string());
     }
 
     pub fn add_member(&mut self, group_id: &str, user_id: &str) -> bool {
@@ -348,7 +377,9 @@ impl Org {
     /// Removes a user and every trace of it (login, memberships, app assignments).
     pub fn remove_user(&mut self, user_id: &str) -> Option<User> {
         let user = self.users.remove(user_id)?;
-        self.logins.remove(&user.login().to_lowercase());
+        let login = user.login().to_lowercase();
+        self.logins.remove(&login);
+        self.sorted_logins.remove(&login);
         for g in self.user_groups.remove(user_id).unwrap_or_default() {
             if let Some(m) = self.members.get_mut(&g) {
                 m.remove(user_id);

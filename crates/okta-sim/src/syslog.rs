@@ -273,6 +273,7 @@ pub const EVENT_TYPES: &[&str] = &[
     "user.account.unlock_by_admin",
     "user.account.reset_password",
     "user.account.update_password",
+    "user.account.update_user_type",
     "user.account.expire_password",
     "user.account.privilege.grant",
     "user.account.privilege.revoke",

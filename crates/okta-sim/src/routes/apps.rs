@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{Path, Query, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::routing::{get, post};
 use axum::{Extension, Router};
 use serde_json::{Map, Value, json};
@@ -18,8 +18,8 @@ use serde_json::{Map, Value, json};
 use crate::Sim;
 use crate::clock::iso_ms;
 use crate::filter::{self, Dialect};
-use crate::http::{ApiError, ApiResult, Params, json_body, no_content, ok, paginate};
-use crate::routes::groups::{self, invalid_cursor, with_default_limit};
+use crate::http::{ApiError, ApiPath, ApiResult, Params, json_body, no_content, ok, paginate};
+use crate::routes::groups::{self, with_default_limit};
 use crate::routes::users;
 use crate::state::{App, AppGroup, AppUser, Group, Org, User, UserStatus};
 use crate::syslog::{Entity, NewEvent, RequestCtx};
@@ -100,7 +100,7 @@ async fn list_apps(State(sim): State<Arc<Sim>>, RawQuery(q): RawQuery) -> ApiRes
     };
     let after = params.get("after").filter(|a| !a.is_empty());
     if after.is_some_and(|a| !a.starts_with("0oa")) {
-        return Err(invalid_cursor());
+        return Err(ApiError::invalid_cursor());
     }
     let query = params.get("q").map(str::to_lowercase);
     let base = sim.base_url().to_string();
@@ -178,33 +178,31 @@ fn app_attribute(org: &Org, a: &App, path: &str) -> Option<Value> {
     }
 }
 
-async fn get_app(State(sim): State<Arc<Sim>>, Path(id): Path<String>) -> ApiResult {
+async fn get_app(State(sim): State<Arc<Sim>>, ApiPath(id): ApiPath<String>) -> ApiResult {
     let org = sim.org.read();
     ok(render(sim.base_url(), app(&org, &id)?))
-}
-
-#[derive(serde::Deserialize)]
-struct CreateQuery {
-    activate: Option<String>,
 }
 
 async fn create_app(
     State(sim): State<Arc<Sim>>,
     Extension(ctx): Extension<RequestCtx>,
-    Query(query): Query<CreateQuery>,
+    RawQuery(q): RawQuery,
     body: Bytes,
 ) -> ApiResult {
+    let activate = Params::parse(q.as_deref()).flag("activate", true);
     let body = json_body(&body)?;
     let mut fields = writable_fields(&body)?;
+    let given_secret = take_client_secret(&mut fields);
     let (name, mode) = name_and_mode(&fields)?;
     fields.insert("name".into(), json!(name));
     fields.insert("signOnMode".into(), json!(mode));
-    let activate = query.activate.as_deref() != Some("false");
     let now = sim.clock.now_ms();
     let mut org = sim.org.write();
     let id = org.ids.next("0oa");
-    // OIDC clients get a client id (the app id, as Okta does) and a secret shown only now.
-    let secret = (mode == "OPENID_CONNECT").then(|| org.ids.rng().alphanumeric(40));
+    // OIDC clients get a client id (the app id, as Okta does) and a secret (the client's own, or
+    // a generated one) shown only in this response.
+    let secret = (mode == "OPENID_CONNECT")
+        .then(|| given_secret.unwrap_or_else(|| json!(org.ids.rng().alphanumeric(40))));
     if secret.is_some() {
         let creds = fields.entry("credentials").or_insert_with(|| json!({}));
         if let Some(c) = creds.as_object_mut() {
@@ -226,8 +224,12 @@ async fn create_app(
         body: fields,
     };
     let mut out = render(sim.base_url(), &a);
-    if let Some(secret) = secret {
-        out["credentials"]["oauthClient"]["client_secret"] = json!(secret);
+    if let Some(secret) = secret
+        && let Some(client) = out
+            .pointer_mut("/credentials/oauthClient")
+            .and_then(Value::as_object_mut)
+    {
+        client.insert("client_secret".into(), secret);
     }
     let target = a.entity();
     org.apps.insert(id, a);
@@ -246,11 +248,13 @@ async fn create_app(
 async fn replace_app(
     State(sim): State<Arc<Sim>>,
     Extension(ctx): Extension<RequestCtx>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     body: Bytes,
 ) -> ApiResult {
     let body = json_body(&body)?;
     let mut fields = writable_fields(&body)?;
+    // A secret sent with a replacement is not stored either: Okta shows secrets only on creation.
+    take_client_secret(&mut fields);
     let now = sim.clock.now_ms();
     let mut org = sim.org.write();
     let a = org
@@ -282,7 +286,7 @@ async fn replace_app(
 async fn delete_app(
     State(sim): State<Arc<Sim>>,
     Extension(ctx): Extension<RequestCtx>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult {
     let mut org = sim.org.write();
     if app(&org, &id)?.status == "ACTIVE" {
@@ -311,7 +315,7 @@ async fn delete_app(
 async fn activate(
     State(sim): State<Arc<Sim>>,
     Extension(ctx): Extension<RequestCtx>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult {
     set_status(&sim, &ctx, &id, "ACTIVE")
 }
@@ -319,7 +323,7 @@ async fn activate(
 async fn deactivate(
     State(sim): State<Arc<Sim>>,
     Extension(ctx): Extension<RequestCtx>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult {
     set_status(&sim, &ctx, &id, "INACTIVE")
 }
@@ -364,6 +368,21 @@ fn writable_fields(body: &Value) -> ApiResult<Map<String, Value>> {
             "label: The field cannot be left blank",
         ));
     }
+    // Okta reads these into typed objects: anything else is not a well-formed body.
+    let nested = [
+        "/credentials",
+        "/credentials/oauthClient",
+        "/credentials/password",
+        "/settings",
+        "/visibility",
+        "/accessibility",
+    ];
+    if nested.iter().any(|p| {
+        body.pointer(p)
+            .is_some_and(|v| !v.is_object() && !v.is_null())
+    }) {
+        return Err(ApiError::malformed_body());
+    }
     let mut fields = obj.clone();
     for key in [
         "id",
@@ -376,7 +395,26 @@ fn writable_fields(body: &Value) -> ApiResult<Map<String, Value>> {
     ] {
         fields.remove(key);
     }
+    // Okta keeps an app's shared password but never shows it: `"password": {}` (spec
+    // `PasswordCredential`, recorded SWA apps).
+    if let Some(password) = fields
+        .get_mut("credentials")
+        .and_then(|c| c.get_mut("password"))
+        .filter(|p| p.is_object())
+    {
+        *password = json!({});
+    }
     Ok(fields)
+}
+
+/// Takes a client-supplied `credentials.oauthClient.client_secret` out of the fields to store.
+fn take_client_secret(fields: &mut Map<String, Value>) -> Option<Value> {
+    fields
+        .get_mut("credentials")?
+        .get_mut("oauthClient")?
+        .as_object_mut()?
+        .remove("client_secret")
+        .filter(|s| !s.is_null())
 }
 
 /// An app's `name` (the catalog key) and `signOnMode`, each implied by the other when left out.
@@ -480,7 +518,7 @@ fn assigned_user_ids<'a>(org: &'a Org, app_id: &str) -> BTreeSet<&'a str> {
 
 async fn list_app_users(
     State(sim): State<Arc<Sim>>,
-    Path(app_id): Path<String>,
+    ApiPath(app_id): ApiPath<String>,
     RawQuery(q): RawQuery,
 ) -> ApiResult {
     let params = Params::parse(q.as_deref());
@@ -539,7 +577,7 @@ fn app_user_matches(user: &User, asg: &Assignment, q: &str) -> bool {
 
 async fn get_app_user(
     State(sim): State<Arc<Sim>>,
-    Path((app_id, user_id)): Path<(String, String)>,
+    ApiPath((app_id, user_id)): ApiPath<(String, String)>,
     RawQuery(q): RawQuery,
 ) -> ApiResult {
     let params = Params::parse(q.as_deref());
@@ -557,7 +595,7 @@ async fn get_app_user(
 async fn assign_user(
     State(sim): State<Arc<Sim>>,
     Extension(ctx): Extension<RequestCtx>,
-    Path(app_id): Path<String>,
+    ApiPath(app_id): ApiPath<String>,
     body: Bytes,
 ) -> ApiResult {
     let body = json_body(&body)?;
@@ -610,18 +648,12 @@ async fn assign_user(
         user_name,
         profile,
     };
-    let entity = app_user_entity(&org.users[&user_id], &au);
+    let entity = app_user_entity(user, &au);
+    let out = render_app_user(sim.base_url(), &app_id, user, &Assignment::Direct(&au));
     org.app_users
         .entry(app_id.clone())
         .or_default()
         .insert(user_id.clone(), au);
-    let user = &org.users[&user_id];
-    let out = render_app_user(
-        sim.base_url(),
-        &app_id,
-        user,
-        &Assignment::Direct(&org.app_users[&app_id][&user_id]),
-    );
     drop(org);
     let (event_type, message) = if is_new {
         (
@@ -644,7 +676,7 @@ async fn assign_user(
 async fn update_app_user(
     State(sim): State<Arc<Sim>>,
     Extension(ctx): Extension<RequestCtx>,
-    Path((app_id, user_id)): Path<(String, String)>,
+    ApiPath((app_id, user_id)): ApiPath<(String, String)>,
     body: Bytes,
 ) -> ApiResult {
     let body = json_body(&body)?;
@@ -678,16 +710,11 @@ async fn update_app_user(
     }
     au.last_updated = now;
     let entity = app_user_entity(user, &au);
+    let out = render_app_user(sim.base_url(), &app_id, user, &Assignment::Direct(&au));
     org.app_users
         .entry(app_id.clone())
         .or_default()
         .insert(user_id.clone(), au);
-    let out = render_app_user(
-        sim.base_url(),
-        &app_id,
-        &org.users[&user_id],
-        &Assignment::Direct(&org.app_users[&app_id][&user_id]),
-    );
     drop(org);
     sim.log(
         &ctx,
@@ -703,7 +730,7 @@ async fn update_app_user(
 async fn unassign_user(
     State(sim): State<Arc<Sim>>,
     Extension(ctx): Extension<RequestCtx>,
-    Path((app_id, user_id)): Path<(String, String)>,
+    ApiPath((app_id, user_id)): ApiPath<(String, String)>,
 ) -> ApiResult {
     let mut org = sim.org.write();
     let app_target = app(&org, &app_id)?.entity();
@@ -808,7 +835,7 @@ fn render_app_user(base: &str, app_id: &str, user: &User, asg: &Assignment) -> V
 
 async fn list_app_groups(
     State(sim): State<Arc<Sim>>,
-    Path(app_id): Path<String>,
+    ApiPath(app_id): ApiPath<String>,
     RawQuery(q): RawQuery,
 ) -> ApiResult {
     let params = Params::parse(q.as_deref());
@@ -852,7 +879,7 @@ async fn list_app_groups(
 
 async fn get_app_group(
     State(sim): State<Arc<Sim>>,
-    Path((app_id, group_id)): Path<(String, String)>,
+    ApiPath((app_id, group_id)): ApiPath<(String, String)>,
 ) -> ApiResult {
     let org = sim.org.read();
     app(&org, &app_id)?;
@@ -869,7 +896,7 @@ async fn get_app_group(
 async fn assign_group(
     State(sim): State<Arc<Sim>>,
     Extension(ctx): Extension<RequestCtx>,
-    Path((app_id, group_id)): Path<(String, String)>,
+    ApiPath((app_id, group_id)): ApiPath<(String, String)>,
     body: Bytes,
 ) -> ApiResult {
     let body = json_body(&body)?;
@@ -881,30 +908,36 @@ async fn assign_group(
     let group_target = groups::group(&org, &group_id)?.entity();
     let assignments = org.app_groups.entry(app_id.clone()).or_default();
     let is_new = !assignments.contains_key(&group_id);
-    if is_new {
-        let p = priority.unwrap_or(0).max(0);
+    // Priorities are positions (0 first): a requested one past the end means "last".
+    let last = assignments.len() as i64 - i64::from(!is_new);
+    let clamp = |p: i64| p.clamp(0, last);
+    let out = if is_new {
+        let p = clamp(priority.unwrap_or(0));
         for other in assignments.values_mut().filter(|o| o.priority >= p) {
             other.priority += 1;
         }
-        assignments.insert(
-            group_id.clone(),
-            AppGroup {
-                group_id: group_id.clone(),
-                priority: p,
-                last_updated: now,
-                profile: profile.unwrap_or_default(),
-            },
-        );
-    } else if let Some(ag) = assignments.get_mut(&group_id) {
+        let ag = AppGroup {
+            group_id: group_id.clone(),
+            priority: p,
+            last_updated: now,
+            profile: profile.unwrap_or_default(),
+        };
+        let out = render_app_group(sim.base_url(), &app_id, &ag);
+        assignments.insert(group_id.clone(), ag);
+        out
+    } else {
+        let ag = assignments
+            .get_mut(&group_id)
+            .ok_or_else(ApiError::internal)?;
         if let Some(p) = priority {
-            ag.priority = p.max(0);
+            ag.priority = clamp(p);
         }
         if let Some(p) = profile {
             ag.profile = p;
         }
         ag.last_updated = now;
-    }
-    let out = render_app_group(sim.base_url(), &app_id, &assignments[&group_id]);
+        render_app_group(sim.base_url(), &app_id, ag)
+    };
     drop(org);
     let (event_type, message) = if is_new {
         (
@@ -927,7 +960,7 @@ async fn assign_group(
 async fn unassign_group(
     State(sim): State<Arc<Sim>>,
     Extension(ctx): Extension<RequestCtx>,
-    Path((app_id, group_id)): Path<(String, String)>,
+    ApiPath((app_id, group_id)): ApiPath<(String, String)>,
 ) -> ApiResult {
     let mut org = sim.org.write();
     let app_target = app(&org, &app_id)?.entity();

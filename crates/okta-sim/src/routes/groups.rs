@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::routing::{any, get, put};
 use axum::{Extension, Router};
 use serde_json::{Map, Value, json};
@@ -16,7 +16,9 @@ use serde_json::{Map, Value, json};
 use crate::Sim;
 use crate::clock::iso_ms;
 use crate::filter::{self, Dialect, Lookup};
-use crate::http::{ApiError, ApiResult, Page, Params, json_body, no_content, ok, paginate};
+use crate::http::{
+    ApiError, ApiPath, ApiResult, Page, Params, json_body, no_content, ok, paginate,
+};
 use crate::routes::{apps, users};
 use crate::state::{Group, GroupType, Org};
 use crate::syslog::{NewEvent, RequestCtx};
@@ -50,7 +52,7 @@ pub fn routes() -> Router<Arc<Sim>> {
 }
 
 async fn rules_not_simulated() -> ApiError {
-    ApiError::new(404, "E0000008", "The requested path was not found")
+    ApiError::path_not_found()
 }
 
 // ------------------------------------------------------------------------------------------
@@ -137,7 +139,9 @@ async fn list_groups(State(sim): State<Arc<Sim>>, RawQuery(q): RawQuery) -> ApiR
     };
     let page_rows = &rows[start..];
     let taken = page_rows.len().min(limit);
-    let next_after = (page_rows.len() > limit).then(|| {
+    // `limit=0` answers an empty page with no `next` link (a cursor after nothing would repeat the
+    // same empty page forever), as `Params::limit` reads 0 for every list; users and apps do the same.
+    let next_after = (taken > 0 && page_rows.len() > taken).then(|| {
         let (key, g) = &page_rows[taken - 1];
         format!("{}:{}", g.id, key)
     });
@@ -201,12 +205,8 @@ fn parse_cursor<'a>(
     }
     match org.groups.get(cursor) {
         Some(g) => Ok((cursor, sort_key(g, sort_by))),
-        None => Err(invalid_cursor()),
+        None => Err(ApiError::invalid_cursor()),
     }
-}
-
-pub(crate) fn invalid_cursor() -> ApiError {
-    ApiError::new(400, "E0000029", "Invalid paging request.").cause("Invalid cursor.")
 }
 
 /// The `Link` query Okta echoes: the client's parameters, with `limit` made explicit when the
@@ -255,7 +255,7 @@ fn embedded(org: &Org, base: &str, g: &Group, stats: bool, app: bool) -> Value {
 // One group
 // ------------------------------------------------------------------------------------------
 
-async fn get_group(State(sim): State<Arc<Sim>>, Path(id): Path<String>) -> ApiResult {
+async fn get_group(State(sim): State<Arc<Sim>>, ApiPath(id): ApiPath<String>) -> ApiResult {
     let org = sim.org.read();
     let g = group(&org, &id)?;
     ok(render(sim.base_url(), g))
@@ -295,7 +295,7 @@ async fn create_group(
 async fn replace_group(
     State(sim): State<Arc<Sim>>,
     Extension(ctx): Extension<RequestCtx>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     body: Bytes,
 ) -> ApiResult {
     let body = json_body(&body)?;
@@ -303,7 +303,7 @@ async fn replace_group(
     let kind = group(&org, &id)?.kind;
     if kind != GroupType::OktaGroup {
         // BUILT_IN and imported APP_GROUP profiles are not editable through the API.
-        return Err(no_permission());
+        return Err(ApiError::no_permission());
     }
     let profile = group_profile(&body)?;
     check_unique_name(&org, &profile, Some(&id))?;
@@ -331,11 +331,11 @@ async fn replace_group(
 async fn delete_group(
     State(sim): State<Arc<Sim>>,
     Extension(ctx): Extension<RequestCtx>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult {
     let mut org = sim.org.write();
     if group(&org, &id)?.kind == GroupType::BuiltIn {
-        return Err(no_permission());
+        return Err(ApiError::no_permission());
     }
     let Some(g) = org.groups.remove(&id) else {
         return Err(ApiError::not_found(&id, "UserGroup"));
@@ -416,7 +416,7 @@ fn check_unique_name(
 
 async fn list_members(
     State(sim): State<Arc<Sim>>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     RawQuery(q): RawQuery,
 ) -> ApiResult {
     let params = Params::parse(q.as_deref());
@@ -432,7 +432,7 @@ async fn list_members(
             .filter_map(|uid| org.users.get(uid).map(|u| (uid.as_str(), u))),
         params.get("after"),
         limit,
-        |u| users::with_all_links(&base, &org.realm_id, u),
+        |u| users::user_json_with_links(&base, &org.realm_id, u),
     );
     Ok(page.respond(
         &base,
@@ -444,7 +444,7 @@ async fn list_members(
 async fn add_member(
     State(sim): State<Arc<Sim>>,
     Extension(ctx): Extension<RequestCtx>,
-    Path((group_id, user_id)): Path<(String, String)>,
+    ApiPath((group_id, user_id)): ApiPath<(String, String)>,
 ) -> ApiResult {
     change_membership(&sim, &ctx, &group_id, &user_id, true)
 }
@@ -452,7 +452,7 @@ async fn add_member(
 async fn remove_member(
     State(sim): State<Arc<Sim>>,
     Extension(ctx): Extension<RequestCtx>,
-    Path((group_id, user_id)): Path<(String, String)>,
+    ApiPath((group_id, user_id)): ApiPath<(String, String)>,
 ) -> ApiResult {
     change_membership(&sim, &ctx, &group_id, &user_id, false)
 }
@@ -473,7 +473,7 @@ fn change_membership(
         .users
         .get(user_id)
         .ok_or_else(|| ApiError::not_found(user_id, "User"))?;
-    let targets = vec![user.entity(), org.groups[group_id].entity()];
+    let targets = vec![user.entity(), group(&org, group_id)?.entity()];
     let changed = if add {
         org.add_member(group_id, user_id)
     } else {
@@ -504,11 +504,11 @@ fn change_membership(
 /// Memberships change only on OKTA_GROUP groups. Everyone answers 501 E0000060 "Unsupported
 /// operation." (okta/terraform-provider-okta#903); imported APP_GROUP groups answer 403 E0000006
 /// (okta/terraform-provider-okta#118).
-fn check_membership_editable(org: &Org, group_id: &str) -> ApiResult<()> {
+pub(crate) fn check_membership_editable(org: &Org, group_id: &str) -> ApiResult<()> {
     match group(org, group_id)?.kind {
         GroupType::OktaGroup => Ok(()),
         GroupType::BuiltIn => Err(ApiError::new(501, "E0000060", "Unsupported operation.")),
-        GroupType::AppGroup => Err(no_permission()),
+        GroupType::AppGroup => Err(ApiError::no_permission()),
     }
 }
 
@@ -524,7 +524,7 @@ fn touch_membership(org: &mut Org, group_id: &str, now: i64) {
 
 async fn list_group_apps(
     State(sim): State<Arc<Sim>>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     RawQuery(q): RawQuery,
 ) -> ApiResult {
     let params = Params::parse(q.as_deref());
@@ -561,14 +561,6 @@ pub(crate) fn group<'a>(org: &'a Org, id: &str) -> ApiResult<&'a Group> {
     org.groups
         .get(id)
         .ok_or_else(|| ApiError::not_found(id, "UserGroup"))
-}
-
-pub(crate) fn no_permission() -> ApiError {
-    ApiError::new(
-        403,
-        "E0000006",
-        "You do not have permission to perform the requested action",
-    )
 }
 
 /// Okta's Group JSON, with the recorded key set: no `self` link, `logo`/`users`/`apps` links, and

@@ -105,10 +105,6 @@ impl Cursor {
     }
 }
 
-fn invalid_cursor() -> ApiError {
-    ApiError::new(400, "E0000029", "Invalid paging request.").cause("Invalid cursor.")
-}
-
 /// A validated query.
 #[derive(Debug)]
 struct LogQuery {
@@ -147,7 +143,10 @@ impl LogQuery {
                 ));
             }
         };
-        if since.is_some_and(|s| s < now - MAX_SINCE_AGE_MS) {
+        let after = params.get("after").filter(|a| !a.is_empty());
+        // Okta's `next` links repeat `since`; with a cursor the cursor decides where to go on,
+        // so a poller that follows its links keeps working once `since` is 180 days old.
+        if after.is_none() && since.is_some_and(|s| s < now - MAX_SINCE_AGE_MS) {
             return Err(ApiError::new(
                 400,
                 "E0000053",
@@ -172,9 +171,9 @@ impl LogQuery {
             ),
         };
         let keywords = keywords(params.get("q").unwrap_or(""))?;
-        let after = match params.get("after").filter(|a| !a.is_empty()) {
+        let after = match after {
             None => None,
-            Some(a) => Some(Cursor::parse(a).ok_or_else(invalid_cursor)?),
+            Some(a) => Some(Cursor::parse(a).ok_or_else(ApiError::invalid_cursor)?),
         };
         let mode = if until.is_none() && !descending {
             Mode::Polling {
@@ -221,7 +220,7 @@ impl LogQuery {
                 let consistent =
                     pos <= events.len() && (pos == 0 || events[pos - 1].stored_ms == c.ms);
                 if !consistent {
-                    return Err(invalid_cursor());
+                    return Err(ApiError::invalid_cursor());
                 }
                 pos
             }
@@ -268,7 +267,7 @@ impl LogQuery {
             Some(c) => {
                 let key = (c.ms, c.seq);
                 if !data.by_published.contains(&key) {
-                    return Err(invalid_cursor());
+                    return Err(ApiError::invalid_cursor());
                 }
                 Some(key)
             }

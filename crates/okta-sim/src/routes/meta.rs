@@ -6,13 +6,13 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::routing::get;
 use serde_json::{Map, Value, json};
 
 use crate::Sim;
 use crate::clock::iso_ms;
-use crate::http::{ApiError, ApiResult, json_body, no_content, ok};
+use crate::http::{ApiError, ApiPath, ApiResult, json_body, no_content, ok};
 use crate::state::Org;
 
 pub fn routes() -> Router<Arc<Sim>> {
@@ -53,18 +53,17 @@ fn unknown_schema(schema_id: &str) -> ApiError {
     if schema_id.starts_with("osc") {
         ApiError::not_found(schema_id, "UserSchema")
     } else {
-        path_not_found()
+        ApiError::path_not_found()
     }
-}
-
-fn path_not_found() -> ApiError {
-    ApiError::new(404, "E0000008", "The requested path was not found")
 }
 
 /// Every user type's schema. The simulator keeps one profile schema, which every user is
 /// validated against; a new type's schema is Okta's copy of the default schema made at creation,
 /// so it is served as the default's content under the type's own id and links.
-async fn get_user_schema(State(sim): State<Arc<Sim>>, Path(schema_id): Path<String>) -> ApiResult {
+async fn get_user_schema(
+    State(sim): State<Arc<Sim>>,
+    ApiPath(schema_id): ApiPath<String>,
+) -> ApiResult {
     let org = sim.org.read();
     let type_id = type_of_schema(&org, &schema_id).ok_or_else(|| unknown_schema(&schema_id))?;
     ok(render_user_schema(&sim, &org, &type_id))
@@ -72,10 +71,12 @@ async fn get_user_schema(State(sim): State<Arc<Sim>>, Path(schema_id): Path<Stri
 
 /// Partial update of the user schema, as Okta does it: custom attributes in the body are added or
 /// merged over the existing definition, a `null` attribute is removed, attributes left out are kept.
-/// Base attributes can't be added or removed.
+/// Base attributes can't be added or removed, and only the changes the spec allows are applied to
+/// them (see [`apply_base_changes`]); clients such as the SDKs send the whole schema back, so base
+/// attributes repeated unchanged are accepted.
 async fn update_user_schema(
     State(sim): State<Arc<Sim>>,
-    Path(schema_id): Path<String>,
+    ApiPath(schema_id): ApiPath<String>,
     body: Bytes,
 ) -> ApiResult {
     let now = sim.clock.now_ms();
@@ -84,7 +85,7 @@ async fn update_user_schema(
     // Separate schemas per type are not simulated (see `get_user_schema`): changing another
     // type's schema answers "no such path" rather than silently changing every type's.
     if type_id != org.default_type_id {
-        return Err(path_not_found());
+        return Err(ApiError::path_not_found());
     }
     let body = json_body(&body)?;
     let mut schema = org.user_schema.clone();
@@ -92,18 +93,7 @@ async fn update_user_schema(
         .pointer("/definitions/base/properties")
         .and_then(Value::as_object)
     {
-        let existing = schema
-            .pointer("/definitions/base/properties")
-            .cloned()
-            .unwrap_or_default();
-        for (name, attr) in base {
-            if existing.get(name).is_none() || attr.is_null() {
-                return Err(ApiError::validation(
-                    name,
-                    format!("{name}: Base attributes cannot be added or removed"),
-                ));
-            }
-        }
+        apply_base_changes(&mut schema, base)?;
     }
     if let Some(custom) = body
         .pointer("/definitions/custom/properties")
@@ -127,6 +117,7 @@ async fn update_user_schema(
                         }
                         _ => new_custom_attribute(name, changes)?,
                     };
+                    check_pattern_length(name, &merged)?;
                     props.insert(name.clone(), Value::Object(merged));
                 }
                 _ => {
@@ -149,6 +140,72 @@ async fn update_user_schema(
     schema["lastUpdated"] = json!(iso_ms(now));
     org.user_schema = schema;
     ok(render_user_schema(&sim, &org, &type_id))
+}
+
+/// The longest `pattern` a schema update may set. Profile patterns are short (Okta's own are a few
+/// dozen characters); the bound keeps the matcher's work, done under the org lock, small.
+pub const MAX_PATTERN_CHARS: usize = 256;
+
+fn check_pattern_length(name: &str, attr: &Map<String, Value>) -> ApiResult<()> {
+    match attr.get("pattern").and_then(Value::as_str) {
+        Some(p) if p.chars().count() > MAX_PATTERN_CHARS => Err(ApiError::validation(
+            name,
+            format!("{name}: The pattern is too long (maximum length is {MAX_PATTERN_CHARS})"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// "Limited changes are allowed to base user profile properties (permissions, nullability of the
+/// `firstName` and `lastName` properties, or pattern for `login`)" (spec, updateUserProfile).
+/// Those are applied; a base property repeated with its current value is accepted; any other
+/// change is refused with E0000001 rather than silently dropped.
+fn apply_base_changes(schema: &mut Value, base: &Map<String, Value>) -> ApiResult<()> {
+    for (name, given) in base {
+        let existing = schema
+            .pointer(&format!("/definitions/base/properties/{name}"))
+            .and_then(Value::as_object);
+        let (Some(existing), Value::Object(given)) = (existing, given) else {
+            return Err(ApiError::validation(
+                name,
+                format!("{name}: Base attributes cannot be added or removed"),
+            ));
+        };
+        let mut updated = existing.clone();
+        for (key, value) in given {
+            let allowed = match key.as_str() {
+                "permissions" => true,
+                "required" => ["firstName", "lastName"].contains(&name.as_str()),
+                "pattern" => name == "login",
+                _ => false,
+            };
+            if allowed {
+                updated.insert(key.clone(), value.clone());
+            } else if existing.get(key) != Some(value) {
+                return Err(ApiError::validation(
+                    name,
+                    format!("{name}: The property {key} of a base attribute cannot be changed"),
+                ));
+            }
+        }
+        check_pattern_length(name, &updated)?;
+        let required = updated.get("required") == Some(&Value::Bool(true));
+        if let Some(slot) = schema.pointer_mut(&format!("/definitions/base/properties/{name}")) {
+            *slot = Value::Object(updated);
+        }
+        if let Some(list) = schema
+            .pointer_mut("/definitions/base/required")
+            .and_then(Value::as_array_mut)
+        {
+            let listed = list.iter().any(|v| v.as_str() == Some(name.as_str()));
+            if required && !listed {
+                list.push(json!(name));
+            } else if !required && listed {
+                list.retain(|v| v.as_str() != Some(name.as_str()));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A new custom attribute gets Okta's defaults for what the request leaves out.
@@ -227,10 +284,17 @@ fn user_type_id(org: &Org, type_id: &str) -> ApiResult<String> {
     }
 }
 
-async fn get_user_type(State(sim): State<Arc<Sim>>, Path(type_id): Path<String>) -> ApiResult {
+async fn get_user_type(
+    State(sim): State<Arc<Sim>>,
+    ApiPath(type_id): ApiPath<String>,
+) -> ApiResult {
     let org = sim.org.read();
     let id = user_type_id(&org, &type_id)?;
-    ok(render_user_type(sim.base_url(), &org.user_types[&id]))
+    let t = org
+        .user_types
+        .get(&id)
+        .ok_or_else(|| ApiError::not_found(&type_id, "CVDType"))?;
+    ok(render_user_type(sim.base_url(), t))
 }
 
 /// "You may add up to nine additional user types" (spec, createUserType).
@@ -296,8 +360,9 @@ async fn create_user_type(State(sim): State<Arc<Sim>>, body: Bytes) -> ApiResult
         "default": false,
         "_links": {},
     });
-    org.user_types.insert(id.clone(), t);
-    ok(render_user_type(sim.base_url(), &org.user_types[&id]))
+    let out = render_user_type(sim.base_url(), &t);
+    org.user_types.insert(id, t);
+    ok(out)
 }
 
 /// Partial (POST) and full (PUT) updates change only `displayName` and `description`; the `name`
@@ -331,7 +396,7 @@ fn write_user_type(sim: &Sim, type_id: &str, body: &[u8], replace: bool) -> ApiR
 
 async fn update_user_type(
     State(sim): State<Arc<Sim>>,
-    Path(type_id): Path<String>,
+    ApiPath(type_id): ApiPath<String>,
     body: Bytes,
 ) -> ApiResult {
     write_user_type(&sim, &type_id, &body, false)
@@ -339,14 +404,17 @@ async fn update_user_type(
 
 async fn replace_user_type(
     State(sim): State<Arc<Sim>>,
-    Path(type_id): Path<String>,
+    ApiPath(type_id): ApiPath<String>,
     body: Bytes,
 ) -> ApiResult {
     write_user_type(&sim, &type_id, &body, true)
 }
 
 /// The default type, and a type users still have, can't be deleted (spec): 403 E0000142.
-async fn delete_user_type(State(sim): State<Arc<Sim>>, Path(type_id): Path<String>) -> ApiResult {
+async fn delete_user_type(
+    State(sim): State<Arc<Sim>>,
+    ApiPath(type_id): ApiPath<String>,
+) -> ApiResult {
     let mut org = sim.org.write();
     let id = user_type_id(&org, &type_id)?;
     if id == org.default_type_id || org.users.values().any(|u| u.type_id == id) {
@@ -809,16 +877,12 @@ pub fn pattern_matches(pattern: &str, value: &str) -> Option<bool> {
     };
     let atoms = parse_pattern(body)?;
     let chars: Vec<char> = value.chars().collect();
-    let starts: Vec<usize> = if anchored_start {
-        vec![0]
+    let ends = match_ends(&atoms, &chars, anchored_end);
+    Some(if anchored_start {
+        ends[0]
     } else {
-        (0..=chars.len()).collect()
-    };
-    Some(
-        starts
-            .into_iter()
-            .any(|s| match_atoms(&atoms, &chars, s, anchored_end)),
-    )
+        ends.contains(&true)
+    })
 }
 
 #[derive(Debug)]
@@ -936,21 +1000,34 @@ fn parse_pattern(p: &str) -> Option<Vec<Atom>> {
     Some(atoms)
 }
 
-/// Backtracking match of `atoms` at `pos`; patterns here are short, values are profile strings.
-fn match_atoms(atoms: &[Atom], s: &[char], pos: usize, to_end: bool) -> bool {
-    let Some((atom, rest)) = atoms.split_first() else {
-        return !to_end || pos == s.len();
-    };
-    let mut n = 0;
-    while n < atom.max && pos + n < s.len() && atom.set.contains(s[pos + n]) {
-        n += 1;
+/// For every start position of `s`, whether `atoms` match from there (to the end of `s` when
+/// `to_end`). Dynamic programming from the last atom back, one row of positions per atom, so the
+/// work is O(atoms × chars) whatever the pattern (`a*a*a*…b` included) and nothing recurses.
+fn match_ends(atoms: &[Atom], s: &[char], to_end: bool) -> Vec<bool> {
+    let len = s.len();
+    // `after[p]`: the atoms after the current one match from position `p`.
+    let mut after: Vec<bool> = (0..=len).map(|p| !to_end || p == len).collect();
+    for atom in atoms.iter().rev() {
+        // `run[p]`: how many characters from `p` on the atom's set accepts (capped at its max).
+        let mut run = vec![0usize; len + 1];
+        for p in (0..len).rev() {
+            if atom.set.contains(s[p]) {
+                run[p] = (run[p + 1] + 1).min(atom.max);
+            }
+        }
+        // `reachable[p]`: how many of `after[p..]` are true, to test a range in O(1).
+        let mut reachable = vec![0usize; len + 2];
+        for p in (0..=len).rev() {
+            reachable[p] = reachable[p + 1] + usize::from(after[p]);
+        }
+        after = (0..=len)
+            .map(|p| {
+                let (lo, hi) = (p.saturating_add(atom.min), p + run[p]);
+                lo <= hi && reachable[lo] > reachable[hi + 1]
+            })
+            .collect();
     }
-    if n < atom.min {
-        return false;
-    }
-    (atom.min..=n)
-        .rev()
-        .any(|k| match_atoms(rest, s, pos + k, to_end))
+    after
 }
 
 #[cfg(test)]
@@ -968,6 +1045,20 @@ mod tests {
         assert_eq!(pattern_matches("^[^@]+@x\\.com$", "me@x.com"), Some(true));
         assert_eq!(pattern_matches("^[^@]+@x\\.com$", "me@y.com"), Some(false));
         assert_eq!(pattern_matches("^(a|b)$", "a"), None);
+        assert_eq!(pattern_matches("b{2,3}$", "abbbb"), Some(true));
+        assert_eq!(pattern_matches("^ab?c$", "ac"), Some(true));
+        assert_eq!(pattern_matches("", "anything"), Some(true));
+    }
+
+    #[test]
+    fn pathological_patterns_answer_at_once() {
+        // Exponential for a backtracking matcher: 40 `a*` then a `b` that never comes.
+        let pattern = format!("^{}b$", "a*".repeat(40));
+        assert_eq!(pattern_matches(&pattern, &"a".repeat(5000)), Some(false));
+        assert_eq!(
+            pattern_matches(&pattern, &format!("{}b", "a".repeat(50))),
+            Some(true)
+        );
     }
 
     #[test]

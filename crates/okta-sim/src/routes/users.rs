@@ -9,7 +9,7 @@ use std::cmp::Ordering;
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{delete, get, post};
@@ -20,7 +20,7 @@ use serde_json::{Map, Value, json};
 use crate::Sim;
 use crate::clock::iso_ms;
 use crate::filter::{self, Dialect};
-use crate::http::{ApiError, ApiResult, Page, Params, json_body, no_content, ok};
+use crate::http::{ApiError, ApiPath, ApiResult, Page, Params, json_body, no_content, ok};
 use crate::routes::{groups, meta};
 use crate::state::{Credentials, Org, User, UserStatus};
 use crate::syslog::{NewEvent, RequestCtx};
@@ -64,11 +64,6 @@ enum Cursor<'a> {
     Offset(usize),
 }
 
-/// What Okta answers a cursor it did not hand out (as recorded for `/api/v1/apps`).
-fn invalid_cursor() -> ApiError {
-    ApiError::new(400, "E0000029", "Invalid paging request.").cause("Invalid cursor.")
-}
-
 fn parse_cursor(after: Option<&str>) -> ApiResult<Cursor<'_>> {
     let Some(after) = after.filter(|a| !a.is_empty()) else {
         return Ok(Cursor::Start);
@@ -83,7 +78,7 @@ fn parse_cursor(after: Option<&str>) -> ApiResult<Cursor<'_>> {
     if let Some(n) = after.strip_prefix('1').and_then(|n| n.parse().ok()) {
         return Ok(Cursor::Offset(n));
     }
-    Err(invalid_cursor())
+    Err(ApiError::invalid_cursor())
 }
 
 async fn list_users(State(sim): State<Arc<Sim>>, RawQuery(q): RawQuery) -> ApiResult {
@@ -105,12 +100,12 @@ async fn list_users(State(sim): State<Arc<Sim>>, RawQuery(q): RawQuery) -> ApiRe
         // `q` is a prefix match for people pickers: no pagination, 10 results unless `limit` says.
         let limit = params.limit(10, 200)?;
         let needle = query.to_lowercase();
-        let items: Vec<Listed> = org
+        let items: Vec<UserJson> = org
             .users
             .values()
             .filter(|u| u.status != UserStatus::Deprovisioned && matches_q(u, &needle))
             .take(limit)
-            .map(|u| listed(&base, &org.realm_id, u))
+            .map(|u| user_json(&base, &org.realm_id, u))
             .collect();
         return Ok(Page {
             items,
@@ -134,7 +129,7 @@ async fn list_users(State(sim): State<Arc<Sim>>, RawQuery(q): RawQuery) -> ApiRe
             let after = match cursor {
                 Cursor::AfterId(id) => Some(id),
                 Cursor::Start => None,
-                Cursor::Offset(_) => return Err(invalid_cursor()),
+                Cursor::Offset(_) => return Err(ApiError::invalid_cursor()),
             };
             let mut items = Vec::new();
             let mut last = None;
@@ -150,7 +145,7 @@ async fn list_users(State(sim): State<Arc<Sim>>, RawQuery(q): RawQuery) -> ApiRe
                     more = true;
                     break;
                 }
-                items.push(listed(&base, &org.realm_id, u));
+                items.push(user_json(&base, &org.realm_id, u));
                 last = Some(id);
             }
             Page {
@@ -176,11 +171,11 @@ async fn list_users(State(sim): State<Arc<Sim>>, RawQuery(q): RawQuery) -> ApiRe
                     .position(|u| u.id == id)
                     .map_or(matched.len(), |p| p + 1),
             };
-            let items: Vec<Listed> = matched
+            let items: Vec<UserJson> = matched
                 .iter()
                 .skip(start)
                 .take(limit)
-                .map(|u| listed(&base, &org.realm_id, u))
+                .map(|u| user_json(&base, &org.realm_id, u))
                 .collect();
             let end = start + items.len();
             Page {
@@ -261,23 +256,32 @@ pub fn field(u: &User, path: &str) -> Option<Value> {
 // ------------------------------------------------------------------------------------------
 
 /// `{id}` may be an id, a login, a login's short name, or `me` (the admin the token belongs to).
+/// The id of an existing user, or Okta's 404 (the admin may have been deleted, too).
 fn resolve(org: &Org, id: &str) -> ApiResult<String> {
-    if id == "me" {
-        return Ok(org.admin_id.clone());
-    }
-    org.find_user_id(id)
+    let found = if id == "me" {
+        Some(org.admin_id.clone()).filter(|admin| org.users.contains_key(admin))
+    } else {
+        org.find_user_id(id)
+    };
+    found.ok_or_else(|| ApiError::not_found(id, "User"))
+}
+
+/// The user `{id}` names (see [`resolve`]).
+fn find_user<'a>(org: &'a Org, id: &str) -> ApiResult<&'a User> {
+    let uid = resolve(org, id)?;
+    org.users
+        .get(&uid)
         .ok_or_else(|| ApiError::not_found(id, "User"))
 }
 
-async fn get_user(State(sim): State<Arc<Sim>>, Path(id): Path<String>) -> ApiResult {
+async fn get_user(State(sim): State<Arc<Sim>>, ApiPath(id): ApiPath<String>) -> ApiResult {
     let org = sim.org.read();
-    let uid = resolve(&org, &id)?;
-    ok(render(sim.base_url(), &org.realm_id, &org.users[&uid]))
+    ok(render(sim.base_url(), &org.realm_id, find_user(&org, &id)?))
 }
 
 async fn list_user_groups(
     State(sim): State<Arc<Sim>>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     RawQuery(q): RawQuery,
 ) -> ApiResult {
     let params = Params::parse(q.as_deref());
@@ -368,10 +372,10 @@ async fn create_user(
         };
         meta::check_user_profile(&org, &profile, None)?;
         check_password(&credentials, &profile)?;
+        // The same refusals as `PUT /groups/{id}/users/{userId}`: only OKTA_GROUP memberships
+        // are editable.
         for gid in &group_ids {
-            if !org.groups.contains_key(gid) {
-                return Err(ApiError::not_found(gid, "UserGroup"));
-            }
+            groups::check_membership_editable(&org, gid)?;
         }
         let has_password = credentials.password.is_some();
         let federated = credentials.provider_type != "OKTA";
@@ -396,7 +400,6 @@ async fn create_user(
             type_id,
             profile,
             credentials,
-            pending_token: None,
         };
         let target = user.entity();
         let mut events = vec![NewEvent::success(
@@ -415,18 +418,19 @@ async fn create_user(
         let everyone = org.everyone_group_id.clone();
         org.add_member(&everyone, &id);
         for gid in &group_ids {
-            if org.add_member(gid, &id) {
-                if let Some(g) = org.groups.get_mut(gid) {
-                    g.last_membership_updated = now;
-                }
+            if org.add_member(gid, &id)
+                && let Some(g) = org.groups.get_mut(gid)
+            {
+                g.last_membership_updated = now;
                 events.push(NewEvent::success(
                     "group.user_membership.add",
                     "Add user to group membership",
-                    vec![target.clone(), org.groups[gid].entity()],
+                    vec![target.clone(), g.entity()],
                 ));
             }
         }
-        (render(&base, &org.realm_id, &org.users[&id]), events)
+        let user = org.users.get(&id).ok_or_else(ApiError::internal)?;
+        (render(&base, &org.realm_id, user), events)
     };
     for e in events {
         sim.log(&ctx, e);
@@ -434,8 +438,8 @@ async fn create_user(
     ok(rendered)
 }
 
-/// Reads a request's `credentials`. The password and the recovery answer are kept only as far as
-/// the simulator's behaviour needs them and are never rendered back.
+/// Reads a request's `credentials`. The password is kept (see `Credentials`); the recovery answer
+/// is checked for presence and dropped. Neither is rendered back.
 fn parse_credentials(v: Option<&Value>, provider_param: bool) -> ApiResult<Credentials> {
     let mut c = Credentials {
         provider_type: "OKTA".into(),
@@ -482,7 +486,6 @@ fn apply_credentials(c: &mut Credentials, v: &Value) -> ApiResult<()> {
             ));
         }
         c.recovery_question = Some(question.to_string());
-        c.recovery_answer = Some(answer.to_string());
     }
     if let Some(p) = v.get("provider").filter(|p| !p.is_null()) {
         let kind = p.get("type").and_then(Value::as_str).unwrap_or("OKTA");
@@ -553,7 +556,7 @@ enum UpdateMode {
 async fn update_user(
     State(sim): State<Arc<Sim>>,
     Extension(ctx): Extension<RequestCtx>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     RawQuery(q): RawQuery,
     body: Bytes,
 ) -> ApiResult {
@@ -563,7 +566,7 @@ async fn update_user(
 async fn replace_user(
     State(sim): State<Arc<Sim>>,
     Extension(ctx): Extension<RequestCtx>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     RawQuery(q): RawQuery,
     body: Bytes,
 ) -> ApiResult {
@@ -588,10 +591,10 @@ fn write_user(
     let base = sim.base_url().to_string();
     let (rendered, events) = {
         let mut org = sim.org.write();
-        let uid = resolve(&org, id)?;
-        let user = &org.users[&uid];
+        let user = find_user(&org, id)?;
+        let uid = user.id.clone();
         if user.status == UserStatus::Deprovisioned {
-            return Err(status_not_allowed());
+            return Err(ApiError::bad_status());
         }
         let new_type = match body.pointer("/type/id").and_then(Value::as_str) {
             None => user.type_id.clone(),
@@ -656,6 +659,7 @@ fn write_user(
             check_password(&credentials, &profile)?;
         }
         let old_login = user.login().to_lowercase();
+        let old_type = user.type_id.clone();
         let realm = org.realm_id.clone();
         let user = org.users.get_mut(&uid).ok_or_else(ApiError::internal)?;
         user.profile = profile;
@@ -667,12 +671,17 @@ fn write_user(
         }
         let target = user.entity();
         let new_login = user.login().to_lowercase();
+        let type_changed = user.type_id != old_type;
         let rendered = render(&base, &realm, user);
-        if new_login != old_login {
-            org.logins.remove(&old_login);
-            org.logins.insert(new_login, uid.clone());
-        }
+        org.set_login(&uid, &old_login, &new_login);
         let mut events = Vec::new();
+        if type_changed {
+            events.push(NewEvent::success(
+                "user.account.update_user_type",
+                "Update user type",
+                vec![target.clone()],
+            ));
+        }
         if profile_changed {
             events.push(NewEvent::success(
                 "user.account.update_profile",
@@ -702,7 +711,7 @@ fn write_user(
 async fn delete_user(
     State(sim): State<Arc<Sim>>,
     Extension(ctx): Extension<RequestCtx>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult {
     let now = sim.clock.now_ms();
     let events = {
@@ -829,7 +838,7 @@ impl LifecycleOp {
             }
             LifecycleOp::ResetFactors => (from != Deprovisioned).then_some(from),
         };
-        next.ok_or_else(status_not_allowed)
+        next.ok_or_else(ApiError::bad_status)
     }
 
     fn event(self) -> (&'static str, &'static str) {
@@ -858,15 +867,6 @@ impl LifecycleOp {
     }
 }
 
-/// E0000038 with no causes, as the recordings show it.
-fn status_not_allowed() -> ApiError {
-    ApiError::new(
-        403,
-        "E0000038",
-        "This operation is not allowed in the user's current status.",
-    )
-}
-
 fn already_active() -> ApiError {
     ApiError::new(
         403,
@@ -887,45 +887,47 @@ fn set_status(user: &mut User, status: UserStatus, now: i64) {
 async fn lifecycle(
     State(sim): State<Arc<Sim>>,
     Extension(ctx): Extension<RequestCtx>,
-    Path((id, op)): Path<(String, String)>,
+    ApiPath((id, op)): ApiPath<(String, String)>,
     RawQuery(q): RawQuery,
 ) -> ApiResult {
-    let op = LifecycleOp::from_path(&op)
-        .ok_or_else(|| ApiError::new(404, "E0000008", "The requested path was not found"))?;
+    let op = LifecycleOp::from_path(&op).ok_or_else(ApiError::path_not_found)?;
     let params = Params::parse(q.as_deref());
     let now = sim.clock.now_ms();
     let base = sim.base_url().to_string();
     let (body, event) = {
-        let mut org = sim.org.write();
-        let uid = resolve(&org, &id)?;
-        let token = org.ids.rng().alphanumeric(20);
-        let temp_password = temporary_password(org.ids.rng());
-        let realm = org.realm_id.clone();
+        let mut guard = sim.org.write();
+        // Split borrows: the user changes while tokens are drawn from the id generator.
+        let org = &mut *guard;
+        let uid = resolve(org, &id)?;
         let user = org.users.get_mut(&uid).ok_or_else(ApiError::internal)?;
         let has_password =
             user.credentials.password.is_some() || user.credentials.provider_type != "OKTA";
         let next = op.next_status(user.status, has_password)?;
         set_status(user, next, now);
+        // Tokens are drawn only by calls that hand one out, so failed or email-sending calls
+        // leave the ids of later objects as they were.
+        let rng = org.ids.rng();
         let body = match op {
             LifecycleOp::Activate => {
                 user.activated = (next == UserStatus::Active)
                     .then_some(now)
                     .or(user.activated);
-                activation_token(&base, user, &token, params.flag("sendEmail", true))
+                activation_token(&base, rng, params.flag("sendEmail", true))
             }
             LifecycleOp::Reactivate => {
-                activation_token(&base, user, &token, params.flag("sendEmail", false))
+                activation_token(&base, rng, params.flag("sendEmail", false))
             }
             LifecycleOp::ResetPassword => {
                 if params.flag("sendEmail", true) {
                     json!({})
                 } else {
-                    user.pending_token = Some(token.clone());
+                    let token = rng.alphanumeric(20);
                     json!({"resetPasswordUrl": format!("{base}/reset_password/drpw{token}")})
                 }
             }
-            LifecycleOp::ExpirePassword => render(&base, &realm, user),
+            LifecycleOp::ExpirePassword => render(&base, &org.realm_id, user),
             LifecycleOp::ExpirePasswordWithTempPassword => {
+                let temp_password = temporary_password(rng);
                 user.credentials.password = Some(temp_password.clone());
                 user.password_changed = Some(now);
                 json!({"tempPassword": temp_password})
@@ -944,11 +946,11 @@ async fn lifecycle(
 }
 
 /// `{activationUrl, activationToken}` when the caller sends the email itself, `{}` otherwise.
-fn activation_token(base: &str, user: &mut User, token: &str, send_email: bool) -> Value {
+fn activation_token(base: &str, rng: &mut crate::rng::Rng, send_email: bool) -> Value {
     if send_email {
         return json!({});
     }
-    user.pending_token = Some(token.to_string());
+    let token = rng.alphanumeric(20);
     json!({
         "activationUrl": format!("{base}/tokens/{token}/verify"),
         "activationToken": token,
@@ -972,30 +974,29 @@ fn temporary_password(rng: &mut crate::rng::Rng) -> String {
 async fn forgot_password(
     State(sim): State<Arc<Sim>>,
     Extension(ctx): Extension<RequestCtx>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     RawQuery(q): RawQuery,
 ) -> ApiResult {
     let params = Params::parse(q.as_deref());
     let base = sim.base_url().to_string();
     let (body, event) = {
         let mut org = sim.org.write();
-        let uid = resolve(&org, &id)?;
-        let token = org.ids.rng().alphanumeric(20);
-        let user = org.users.get_mut(&uid).ok_or_else(ApiError::internal)?;
+        let user = find_user(&org, &id)?;
         // Only ACTIVE users; the operation leaves the status as it is.
         if user.status != UserStatus::Active {
-            return Err(status_not_allowed());
+            return Err(ApiError::bad_status());
         }
+        let target = user.entity();
         let body = if params.flag("sendEmail", true) {
             json!({})
         } else {
-            user.pending_token = Some(token.clone());
+            let token = org.ids.rng().alphanumeric(20);
             json!({"resetPasswordUrl": format!("{base}/signin/reset-password/dfp{token}")})
         };
         let event = NewEvent::success(
             "user.account.reset_password",
             "Fired when the user's Okta password is reset",
-            vec![user.entity()],
+            vec![target],
         );
         (body, event)
     };
@@ -1040,7 +1041,7 @@ fn verify_password(user: &User, given: Option<&str>, field: &str) -> ApiResult<(
 async fn change_password(
     State(sim): State<Arc<Sim>>,
     Extension(ctx): Extension<RequestCtx>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     body: Bytes,
 ) -> ApiResult {
     use UserStatus::*;
@@ -1051,7 +1052,7 @@ async fn change_password(
         let uid = resolve(&org, &id)?;
         let user = org.users.get_mut(&uid).ok_or_else(ApiError::internal)?;
         if !matches!(user.status, Staged | Active | PasswordExpired | Recovery) {
-            return Err(status_not_allowed());
+            return Err(ApiError::bad_status());
         }
         let Some(new) = password_value(&body, "newPassword") else {
             return Err(ApiError::validation(
@@ -1102,7 +1103,7 @@ async fn change_password(
 /// recovery question change, so none is logged.
 async fn change_recovery_question(
     State(sim): State<Arc<Sim>>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     body: Bytes,
 ) -> ApiResult {
     use UserStatus::*;
@@ -1112,7 +1113,7 @@ async fn change_recovery_question(
     let uid = resolve(&org, &id)?;
     let user = org.users.get_mut(&uid).ok_or_else(ApiError::internal)?;
     if !matches!(user.status, Staged | Active | Recovery) {
-        return Err(status_not_allowed());
+        return Err(ApiError::bad_status());
     }
     let Some(question) = body.get("recovery_question").filter(|q| !q.is_null()) else {
         return Err(ApiError::validation(
@@ -1144,13 +1145,9 @@ fn credentials_response(u: &User) -> Value {
 async fn clear_sessions(
     State(sim): State<Arc<Sim>>,
     Extension(ctx): Extension<RequestCtx>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult {
-    let target = {
-        let org = sim.org.read();
-        let uid = resolve(&org, &id)?;
-        org.users[&uid].entity()
-    };
+    let target = find_user(&sim.org.read(), &id)?.entity();
     sim.log(
         &ctx,
         NewEvent::success("user.session.clear", "Clear user session", vec![target]),
@@ -1164,16 +1161,11 @@ async fn clear_sessions(
 
 /// Okta's User JSON as a single user: `_links` carry every operation the status allows.
 pub fn render(base: &str, realm_id: &str, u: &User) -> Value {
-    serde_json::to_value(with_all_links(base, realm_id, u)).unwrap_or(Value::Null)
+    serde_json::to_value(user_json_with_links(base, realm_id, u)).unwrap_or(Value::Null)
 }
 
-/// Okta's User JSON as lists show it: `_links` has only `self`.
-pub fn render_in_list(base: &str, realm_id: &str, u: &User) -> Value {
-    serde_json::to_value(listed(base, realm_id, u)).unwrap_or(Value::Null)
-}
-
-pub fn listed<'a>(base: &'a str, realm_id: &'a str, u: &'a User) -> Listed<'a> {
-    Listed {
+pub fn user_json<'a>(base: &'a str, realm_id: &'a str, u: &'a User) -> UserJson<'a> {
+    UserJson {
         base,
         realm_id,
         u,
@@ -1183,16 +1175,16 @@ pub fn listed<'a>(base: &'a str, realm_id: &'a str, u: &'a User) -> Listed<'a> {
 
 /// The user with every link relation its status allows, as a single read (and group member lists)
 /// show it.
-pub fn with_all_links<'a>(base: &'a str, realm_id: &'a str, u: &'a User) -> Listed<'a> {
-    Listed {
+pub fn user_json_with_links<'a>(base: &'a str, realm_id: &'a str, u: &'a User) -> UserJson<'a> {
+    UserJson {
         all_links: true,
-        ..listed(base, realm_id, u)
+        ..user_json(base, realm_id, u)
     }
 }
 
-/// A user as lists show it, serialized straight from the stored user: list pages write these
-/// without building a `Value` per user (the hot path of paging through an org).
-pub struct Listed<'a> {
+/// Okta's User JSON, serialized straight from the stored user: list pages write these without
+/// building a `Value` per user (the hot path of paging through an org); single reads add every link.
+pub struct UserJson<'a> {
     base: &'a str,
     realm_id: &'a str,
     u: &'a User,
@@ -1200,7 +1192,7 @@ pub struct Listed<'a> {
     all_links: bool,
 }
 
-impl Serialize for Listed<'_> {
+impl Serialize for UserJson<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let u = self.u;
         let opt = |t: Option<i64>| t.map(iso_ms);

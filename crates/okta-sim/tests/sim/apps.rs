@@ -592,3 +592,163 @@ async fn links_follow_the_sign_on_mode() {
         assert!(bookmark["_links"].get(rel).is_none(), "{rel}");
     }
 }
+
+/// A client-supplied priority is a position: huge or negative values (i64::MAX used to overflow)
+/// land at the ends, for new and existing assignments alike.
+#[tokio::test]
+async fn group_priorities_are_clamped_to_positions() {
+    let org = TestOrg::start().await;
+    let app = create_app(&org, "", "Priorities").await;
+    let app_id = app["id"].as_str().unwrap().to_string();
+    let group_ids: Vec<String> = org
+        .sim()
+        .org
+        .read()
+        .groups
+        .keys()
+        .take(3)
+        .cloned()
+        .collect();
+    let url = |g: &str| format!("/api/v1/apps/{app_id}/groups/{g}");
+    let r = org
+        .put(&url(&group_ids[0]), json!({"priority": i64::MAX}))
+        .await;
+    assert_eq!(
+        (r.status, r.body["priority"].as_i64()),
+        (200, Some(0)),
+        "{}",
+        r.text
+    );
+    let r = org
+        .put(&url(&group_ids[1]), json!({"priority": i64::MAX}))
+        .await;
+    assert_eq!(
+        (r.status, r.body["priority"].as_i64()),
+        (200, Some(1)),
+        "{}",
+        r.text
+    );
+    let r = org
+        .put(&url(&group_ids[2]), json!({"priority": i64::MIN}))
+        .await;
+    assert_eq!(
+        (r.status, r.body["priority"].as_i64()),
+        (200, Some(0)),
+        "{}",
+        r.text
+    );
+    // An existing assignment moved past the end is last.
+    let r = org
+        .put(&url(&group_ids[2]), json!({"priority": i64::MAX}))
+        .await;
+    assert_eq!(
+        (r.status, r.body["priority"].as_i64()),
+        (200, Some(2)),
+        "{}",
+        r.text
+    );
+    // Another new one at i64::MAX goes after all of them.
+    let fourth = org.sim().org.read().groups.keys().nth(3).cloned().unwrap();
+    let r = org.put(&url(&fourth), json!({"priority": i64::MAX})).await;
+    assert_eq!(
+        (r.status, r.body["priority"].as_i64()),
+        (200, Some(3)),
+        "{}",
+        r.text
+    );
+}
+
+/// Okta never shows an app's password (`password: {}`), and shows an OIDC client secret only in
+/// the response that created it.
+#[tokio::test]
+async fn app_secrets_are_not_echoed() {
+    let org = TestOrg::start().await;
+    let swa = json!({"label": "Shared SWA", "signOnMode": "BROWSER_PLUGIN", "name": "template_swa",
+        "credentials": {"scheme": "SHARED_USERNAME_AND_PASSWORD", "userName": "shared",
+                        "password": {"value": "Sup3rSecret!"}}});
+    let r = org.post("/api/v1/apps", swa).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let id = r.body["id"].as_str().unwrap().to_string();
+    assert_eq!(r.body["credentials"]["password"], json!({}));
+    assert_eq!(r.body["credentials"]["userName"], "shared");
+    let got = org.get(&format!("/api/v1/apps/{id}")).await;
+    assert_eq!(got.body["credentials"]["password"], json!({}));
+    let listed = org.collect("/api/v1/apps?limit=200", 5).await;
+    assert!(
+        !serde_json::to_string(&listed)
+            .unwrap()
+            .contains("Sup3rSecret")
+    );
+
+    let oidc = json!({"label": "Client", "signOnMode": "OPENID_CONNECT", "name": "oidc_client",
+        "credentials": {"oauthClient": {"client_secret": "my-own-secret-value"}}});
+    let r = org.post("/api/v1/apps", oidc).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let id = r.body["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        r.body["credentials"]["oauthClient"]["client_secret"],
+        "my-own-secret-value"
+    );
+    let got = org.get(&format!("/api/v1/apps/{id}")).await;
+    assert_eq!(got.status, 200);
+    assert!(
+        got.body["credentials"]["oauthClient"]
+            .get("client_secret")
+            .is_none()
+    );
+    assert_eq!(
+        got.body["credentials"]["oauthClient"]["client_id"],
+        id.as_str()
+    );
+    let mut body = got.body.clone();
+    body["credentials"]["oauthClient"]["client_secret"] = json!("replaced-secret");
+    let put = org.put(&format!("/api/v1/apps/{id}"), body).await;
+    assert_eq!(put.status, 200, "{}", put.text);
+    assert!(!put.text.contains("replaced-secret"));
+    let got = org.get(&format!("/api/v1/apps/{id}")).await;
+    assert!(
+        got.body["credentials"]["oauthClient"]
+            .get("client_secret")
+            .is_none()
+    );
+}
+
+/// `activate` is read like every other flag (case-insensitively); a query axum's typed extractor
+/// would refuse with a text/plain 400 gets an ordinary answer.
+#[tokio::test]
+async fn create_reads_activate_like_okta() {
+    let org = TestOrg::start().await;
+    for (query, status) in [
+        ("?activate=FALSE", "INACTIVE"),
+        ("?activate=false&activate=true", "INACTIVE"),
+        ("?activate=True", "ACTIVE"),
+        ("?activate=%ZZ", "ACTIVE"),
+        ("", "ACTIVE"),
+    ] {
+        let r = org
+            .post(&format!("/api/v1/apps{query}"), bookmark("Flags"))
+            .await;
+        assert_eq!(r.status, 200, "{query}: {}", r.text);
+        assert_eq!(r.body["status"], status, "{query}");
+    }
+}
+
+/// Nested app objects of the wrong JSON type are Okta's E0000003, not a crash while rendering.
+#[tokio::test]
+async fn nested_objects_of_the_wrong_type_are_malformed_bodies() {
+    let org = TestOrg::start().await;
+    for body in [
+        json!({"label": "X", "signOnMode": "OPENID_CONNECT", "credentials": 5}),
+        json!({"label": "X", "signOnMode": "OPENID_CONNECT", "credentials": {"oauthClient": "x"}}),
+        json!({"label": "X", "signOnMode": "BOOKMARK", "visibility": [1]}),
+        json!({"label": "X", "signOnMode": "BOOKMARK", "credentials": {"password": "plain"}}),
+    ] {
+        let r = org.post("/api/v1/apps", body.clone()).await;
+        assert_eq!(
+            (r.status, r.error_code()),
+            (400, Some("E0000003")),
+            "{body}: {}",
+            r.text
+        );
+    }
+}

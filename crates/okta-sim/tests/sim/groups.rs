@@ -522,3 +522,21 @@ async fn group_rules_are_not_simulated() {
     let r = org.post("/api/v1/groups/rules", json!({})).await;
     assert_eq!((r.status, r.error_code()), (404, Some("E0000008")));
 }
+
+/// `limit=0` (which used to underflow) answers an empty page without a `next` link, as the users
+/// and apps lists do.
+#[tokio::test]
+async fn limit_zero_is_an_empty_page() {
+    let org = TestOrg::start().await;
+    let first = org.get("/api/v1/groups?limit=1").await;
+    let after = first.next_link().expect("more than one group");
+    for url in [
+        "/api/v1/groups?limit=0".to_string(),
+        after.replace("limit=1", "limit=0"),
+    ] {
+        let r = org.get(&url).await;
+        assert_eq!(r.status, 200, "{url}: {}", r.text);
+        assert_eq!(r.body, json!([]), "{url}");
+        assert!(r.next_link().is_none(), "{url}");
+    }
+}

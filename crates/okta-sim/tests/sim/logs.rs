@@ -245,6 +245,49 @@ async fn the_cursor_wins_over_since() {
     );
 }
 
+/// A poller keeps following its `next` link (which repeats the original `since`) after that
+/// `since` has become more than 180 days old: the cursor decides, not the age of `since`.
+#[tokio::test]
+async fn a_poller_keeps_going_after_its_since_is_180_days_old() {
+    let org = org().await;
+    let since = iso_ms(now(&org) - DAY_MS);
+    let first = org
+        .get(&format!("/api/v1/logs?since={}&limit=1000", enc(&since)))
+        .await;
+    assert_eq!(first.status, 200, "{}", first.text);
+    let mut next = first.next_link().expect("polling always links next");
+    org.sim().clock.advance_ms(200 * DAY_MS);
+    let sim = org.sim().clone();
+    sim.log(
+        &ctx(&org, "late-poll"),
+        NewEvent::success("group.lifecycle.create", "Create Okta group", vec![]),
+    );
+    let mut seen = Vec::new();
+    for _ in 0..10 {
+        let r = org.get(&next).await;
+        assert_eq!(r.status, 200, "{next}: {}", r.text);
+        assert!(next.contains("since="), "{next}");
+        let page = r.body.as_array().unwrap().clone();
+        let done = page.is_empty();
+        seen.extend(page);
+        next = r.next_link().expect("polling always links next");
+        if done {
+            break;
+        }
+    }
+    assert!(
+        seen.iter()
+            .any(|e| e["eventType"] == "group.lifecycle.create"
+                && e["transaction"]["id"] == "late-poll"),
+        "the event written after the clock moved reaches the poller"
+    );
+    // A fresh query with that old `since` and no cursor is still refused.
+    let r = org
+        .get(&format!("/api/v1/logs?since={}", enc(&since)))
+        .await;
+    assert_eq!((r.status, r.error_code()), (400, Some("E0000053")));
+}
+
 #[tokio::test]
 async fn parameter_errors_are_okta_errors() {
     let org = org().await;

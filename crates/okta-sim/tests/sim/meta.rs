@@ -278,3 +278,122 @@ async fn user_types_are_created_updated_replaced_and_deleted() {
     assert_eq!((gone.status, gone.error_code()), (404, Some("E0000007")));
     assert_eq!(org.get(&schema).await.status, 404);
 }
+
+/// A pattern that makes a backtracking matcher take exponential time (`a*` forty times, then a
+/// `b` that never comes) is answered at once; a pattern past the length cap is refused.
+#[tokio::test]
+async fn patterns_are_bounded() {
+    let org = TestOrg::start().await;
+    let url = "/api/v1/meta/schemas/user/default";
+    let pattern = format!("^{}b$", "a*".repeat(40));
+    let body = json!({"definitions": {"custom": {"properties": {"slow": {
+        "title": "Slow", "type": "string", "pattern": pattern}}}}});
+    let r = org.post(url, body).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let login = "pat.tern@example.com";
+    let user = json!({"profile": {"login": login, "email": login, "firstName": "Pat",
+        "lastName": "Tern", "employeeId": "E123456", "slow": "a".repeat(60)}});
+    let r = org.post("/api/v1/users", user).await;
+    assert_eq!(
+        (r.status, r.error_code()),
+        (400, Some("E0000001")),
+        "{}",
+        r.text
+    );
+    assert_eq!(
+        r.body["errorCauses"][0]["errorSummary"],
+        "slow: Does not match required pattern"
+    );
+
+    let long = json!({"definitions": {"custom": {"properties": {"slow": {
+        "pattern": "a".repeat(257)}}}}});
+    let r = org.post(url, long).await;
+    assert_eq!(
+        (r.status, r.error_code()),
+        (400, Some("E0000001")),
+        "{}",
+        r.text
+    );
+    assert_eq!(
+        r.body["errorCauses"][0]["errorSummary"],
+        "slow: The pattern is too long (maximum length is 256)"
+    );
+}
+
+/// Base attributes accept the changes the spec lists (permissions, whether firstName/lastName are
+/// required, the login pattern) and refuse any other change; repeating the schema as read (what
+/// the SDKs do) is accepted.
+#[tokio::test]
+async fn base_attributes_take_only_the_allowed_changes() {
+    let org = TestOrg::start().await;
+    let url = "/api/v1/meta/schemas/user/default";
+    let schema = org.get(url).await.body;
+    let r = org.post(url, schema.clone()).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["definitions"]["base"], schema["definitions"]["base"]);
+
+    let allowed = json!({"definitions": {"base": {"properties": {
+        "firstName": {"required": false,
+                      "permissions": [{"principal": "SELF", "action": "READ_WRITE"}]},
+        "login": {"pattern": "[^\\s]+"}}}}});
+    let r = org.post(url, allowed).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let base = &r.body["definitions"]["base"];
+    assert_eq!(base["properties"]["firstName"]["required"], false);
+    assert_eq!(
+        base["properties"]["firstName"]["permissions"][0]["action"],
+        "READ_WRITE"
+    );
+    assert_eq!(base["properties"]["login"]["pattern"], "[^\\s]+");
+    assert_eq!(base["required"], json!(["login", "lastName", "email"]));
+    // firstName is now optional for new users.
+    let login = "no.first@example.com";
+    let r = org
+        .post(
+            "/api/v1/users",
+            json!({"profile": {"login": login, "email": login, "lastName": "Only",
+                   "employeeId": "E654321"}}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+
+    for refused in [
+        json!({"login": {"minLength": 1}}),
+        json!({"email": {"required": false}}),
+        json!({"firstName": {"type": "integer"}}),
+    ] {
+        let body = json!({"definitions": {"base": {"properties": refused}}});
+        let r = org.post(url, body).await;
+        assert_eq!(
+            (r.status, r.error_code()),
+            (400, Some("E0000001")),
+            "{refused}"
+        );
+    }
+    let after = org.get(url).await.body;
+    assert_eq!(
+        after["definitions"]["base"]["properties"]["login"]["minLength"],
+        5
+    );
+}
+
+/// A path segment that is not UTF-8 gets Okta's 404 E0000008 body, not axum's text/plain 400.
+#[tokio::test]
+async fn undecodable_path_segments_get_okta_errors() {
+    let org = TestOrg::start().await;
+    for path in [
+        "/api/v1/users/%FF",
+        "/api/v1/groups/%FF/users",
+        "/api/v1/apps/%FF",
+        "/api/v1/meta/types/user/%FF",
+        "/api/v1/meta/schemas/user/%FF",
+    ] {
+        let r = org.get(path).await;
+        assert_eq!(
+            (r.status, r.error_code()),
+            (404, Some("E0000008")),
+            "{path}: {}",
+            r.text
+        );
+    }
+}

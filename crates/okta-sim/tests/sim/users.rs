@@ -1195,3 +1195,224 @@ async fn change_recovery_question_proves_the_password() {
     let r = org.post(&url, body("Tr0ub4dor&3xyz")).await;
     assert_eq!((r.status, r.error_code()), (403, Some("E0000038")));
 }
+
+// ------------------------------------------------------------------------------------------
+// Regressions from the code review: request input that used to crash or misbehave
+// ------------------------------------------------------------------------------------------
+
+/// `me` names the token's admin; once that user is deleted, `me` is an unknown user (404), not a
+/// crash, on every route that resolves it.
+#[tokio::test]
+async fn me_after_the_admin_is_deleted_is_not_found() {
+    let org = TestOrg::start().await;
+    let admin = org.sim().admin.id.clone();
+    for _ in 0..2 {
+        let r = org.delete(&format!("/api/v1/users/{admin}")).await;
+        assert_eq!(r.status, 204, "{}", r.text);
+    }
+    let answers = [
+        org.get("/api/v1/users/me").await,
+        org.delete("/api/v1/users/me/sessions").await,
+        org.post("/api/v1/users/me", json!({"profile": {"title": "x"}}))
+            .await,
+        org.get("/api/v1/users/me/groups").await,
+        org.post("/api/v1/users/me/lifecycle/suspend", json!({}))
+            .await,
+    ];
+    for r in answers {
+        assert_eq!(
+            (r.status, r.error_code()),
+            (404, Some("E0000007")),
+            "{}",
+            r.text
+        );
+        assert_eq!(
+            r.body["errorSummary"],
+            "Not found: Resource not found: me (User)"
+        );
+    }
+}
+
+/// A login short name finds its user only while no other login shares it (spec: "as long as the
+/// shortname is unambiguous"), whatever order the logins were created in.
+#[tokio::test]
+async fn login_short_names_resolve_only_when_unambiguous() {
+    let org = TestOrg::start().await;
+    let mut p = profile("Sam", "Short");
+    p["login"] = json!("samshort@one.example.com");
+    let first = create_ok(&org, "", json!({"profile": p})).await;
+    let r = org.get("/api/v1/users/samshort").await;
+    assert_eq!(
+        (r.status, r.body["id"].as_str()),
+        (200, Some(first.as_str()))
+    );
+
+    let mut p = profile("Sam", "Short");
+    p["login"] = json!("SamShort@two.example.com");
+    let second = create_ok(&org, "", json!({"profile": p})).await;
+    let r = org.get("/api/v1/users/samshort").await;
+    assert_eq!(
+        (r.status, r.error_code()),
+        (404, Some("E0000007")),
+        "{}",
+        r.text
+    );
+    // Full logins still resolve.
+    let r = org.get("/api/v1/users/samshort@two.example.com").await;
+    assert_eq!(r.body["id"], second.as_str());
+
+    // Renaming one login away makes the short name unique again.
+    let r = org
+        .post(
+            &format!("/api/v1/users/{first}"),
+            json!({"profile": {"login": "sam.other@one.example.com"}}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = org.get("/api/v1/users/samshort").await;
+    assert_eq!(r.body["id"], second.as_str());
+    let r = org.get("/api/v1/users/sam.other").await;
+    assert_eq!(r.body["id"], first.as_str());
+    // And deleting the user frees the short name.
+    for _ in 0..2 {
+        org.delete(&format!("/api/v1/users/{second}")).await;
+    }
+    let r = org.get("/api/v1/users/samshort").await;
+    assert_eq!(r.status, 404);
+}
+
+/// `groupIds` on create answers what `PUT /groups/{id}/users/{userId}` answers for groups whose
+/// membership the API can't change, and creates no user.
+#[tokio::test]
+async fn group_ids_on_create_refuse_groups_membership_edits_refuse() {
+    let org = TestOrg::start().await;
+    let app_group = "00gappgroup000000002".to_string();
+    {
+        let mut state = org.sim().org.write();
+        let mut group = state
+            .groups
+            .values()
+            .find(|g| g.kind == okta_sim::state::GroupType::OktaGroup)
+            .cloned()
+            .unwrap();
+        group.id = app_group.clone();
+        group.kind = okta_sim::state::GroupType::AppGroup;
+        group.profile.insert("name".into(), json!("Imported"));
+        state.groups.insert(app_group.clone(), group);
+    }
+    let everyone = org.sim().org.read().everyone_group_id.clone();
+    let users_before = org.sim().org.read().users.len();
+    let cases = [
+        (app_group.as_str(), 403, "E0000006"),
+        (everyone.as_str(), 501, "E0000060"),
+        ("00gmissing0000000000", 404, "E0000007"),
+    ];
+    for (gid, status, code) in cases {
+        let body = json!({"profile": profile("Gina", "Groups"), "groupIds": [gid]});
+        let r = create(&org, "", body).await;
+        assert_eq!(
+            (r.status, r.error_code()),
+            (status, Some(code)),
+            "{gid}: {}",
+            r.text
+        );
+        let put = org
+            .put(
+                &format!("/api/v1/groups/{gid}/users/{}", org.sim().admin.id),
+                json!({}),
+            )
+            .await;
+        assert_eq!(
+            (put.status, put.error_code()),
+            (status, Some(code)),
+            "{gid}"
+        );
+    }
+    assert_eq!(org.sim().org.read().users.len(), users_before);
+}
+
+/// Lifecycle calls draw a token from the org's id generator only when they hand one out, so a
+/// refused call (or one that sends the email) leaves the ids of later objects as they were.
+#[tokio::test]
+async fn lifecycle_calls_without_a_token_do_not_shift_later_ids() {
+    let plain = TestOrg::start().await;
+    let busy = TestOrg::start().await;
+    let uid = busy
+        .sim()
+        .org
+        .read()
+        .users
+        .values()
+        .find(|u| u.status == UserStatus::Active && u.id != busy.sim().admin.id)
+        .map(|u| u.id.clone())
+        .unwrap();
+    let refused = busy
+        .post(
+            &format!("/api/v1/users/{uid}/lifecycle/unsuspend"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        (refused.status, refused.error_code()),
+        (403, Some("E0000038"))
+    );
+    let emailed = busy
+        .post(
+            &format!("/api/v1/users/{uid}/lifecycle/reset_password?sendEmail=true"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(emailed.status, 200, "{}", emailed.text);
+    let a = plain
+        .post("/api/v1/groups", json!({"profile": {"name": "After"}}))
+        .await;
+    let b = busy
+        .post("/api/v1/groups", json!({"profile": {"name": "After"}}))
+        .await;
+    assert_eq!(a.body["id"], b.body["id"]);
+    assert!(a.body["id"].is_string());
+}
+
+/// Changing a user's type (a full replacement) writes Okta's `user.account.update_user_type`.
+#[tokio::test]
+async fn changing_the_user_type_is_logged() {
+    let org = TestOrg::start().await;
+    let t = org
+        .post(
+            "/api/v1/meta/types/user",
+            json!({"name": "contractor", "displayName": "Contractor"}),
+        )
+        .await;
+    assert_eq!(t.status, 200, "{}", t.text);
+    let type_id = t.body["id"].as_str().unwrap().to_string();
+    let p = profile("Tia", "Type");
+    let id = create_ok(&org, "", json!({"profile": p.clone()})).await;
+    let before = events(&org).len();
+    let r = org
+        .put(
+            &format!("/api/v1/users/{id}"),
+            json!({"profile": p, "type": {"id": type_id}}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["type"]["id"], type_id.as_str());
+    assert_eq!(
+        events_since(&org, before),
+        vec![("user.account.update_user_type".to_string(), id.clone())]
+    );
+    // The same type again changes nothing and logs nothing.
+    let before = events(&org).len();
+    let r = org.get(&format!("/api/v1/users/{id}")).await;
+    let again = org
+        .put(
+            &format!("/api/v1/users/{id}"),
+            json!({"profile": r.body["profile"], "type": {"id": type_id}}),
+        )
+        .await;
+    assert_eq!(again.status, 200, "{}", again.text);
+    assert!(
+        events_since(&org, before)
+            .iter()
+            .all(|(t, _)| t != "user.account.update_user_type")
+    );
+}
