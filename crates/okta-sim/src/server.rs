@@ -121,7 +121,7 @@ pub fn router(sim: Arc<Sim>) -> Router {
 }
 
 async fn path_not_found() -> ApiError {
-    ApiError::new(404, "E0000008", "The requested path was not found")
+    ApiError::path_not_found()
 }
 
 async fn method_not_allowed() -> ApiError {
@@ -254,11 +254,7 @@ fn authorize(
     if let Some(scope) = auth::required_scope(method, path)
         && !principal.allows(scope)
     {
-        return Err(ApiError::new(
-            403,
-            "E0000006",
-            "You do not have permission to perform the requested action",
-        ));
+        return Err(ApiError::no_permission());
     }
     let ip = req
         .extensions()
