@@ -11,6 +11,7 @@ pub mod control;
 pub mod faults;
 pub mod filter;
 pub mod http;
+pub mod profile;
 pub mod ratelimit;
 pub mod rng;
 pub mod routes;

@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 
 use crate::rng::Rng;
 use crate::routes::meta;
-use crate::state::{App, AppUser, Credentials, Group, GroupType, Org, User, UserStatus};
+use crate::state::{App, AppUser, Credentials, Group, GroupType, Org, Profile, User, UserStatus};
 use crate::syslog::Entity;
 use crate::{Sim, SimConfig};
 
@@ -140,8 +140,7 @@ pub fn org(config: &SimConfig, now: i64) -> (Org, Arc<Entity>) {
         org.add_member(&everyone, uid);
         let dept = org.users[uid]
             .profile
-            .get("department")
-            .and_then(Value::as_str)
+            .get_str("department")
             .map(str::to_string);
         if let Some(pos) = dept.and_then(|d| names.iter().position(|n| *n == d)) {
             org.add_member(&group_ids[pos], uid);
@@ -214,7 +213,7 @@ fn active_user(id: String, profile: Map<String, Value>, type_id: &str, created: 
         last_updated: created,
         password_changed: Some(created),
         type_id: type_id.to_string(),
-        profile,
+        profile: Profile::from(profile),
         credentials: Credentials {
             password: Some("seeded".into()),
             provider_type: "OKTA".into(),

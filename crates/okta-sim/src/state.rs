@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 
 use std::sync::Arc;
 
+pub use crate::profile::{AttrValue, Profile};
 use crate::rng::{Rng, sortable};
 use crate::syslog::Entity;
 
@@ -76,16 +77,13 @@ pub struct User {
     pub last_updated: i64,
     pub password_changed: Option<i64>,
     pub type_id: String,
-    pub profile: Map<String, Value>,
+    pub profile: Profile,
     pub credentials: Credentials,
 }
 
 impl User {
     pub fn login(&self) -> &str {
-        self.profile
-            .get("login")
-            .and_then(Value::as_str)
-            .unwrap_or("")
+        self.profile.get_str("login").unwrap_or("")
     }
 
     /// The user as a System Log actor or target.
@@ -99,8 +97,8 @@ impl User {
     }
 
     pub fn display_name(&self) -> String {
-        let first = self.profile.get("firstName").and_then(Value::as_str);
-        let last = self.profile.get("lastName").and_then(Value::as_str);
+        let first = self.profile.get_str("firstName");
+        let last = self.profile.get_str("lastName");
         match (first, last) {
             (Some(f), Some(l)) => format!("{f} {l}"),
             _ => self.login().to_string(),

@@ -570,7 +570,7 @@ fn app_user_matches(user: &User, asg: &Assignment, q: &str) -> bool {
         .chain(
             ["firstName", "lastName", "email"]
                 .iter()
-                .filter_map(|k| user.profile.get(*k).and_then(Value::as_str)),
+                .filter_map(|k| user.profile.get_str(k)),
         )
         .any(|v| v.to_lowercase().starts_with(q))
 }

@@ -13,7 +13,7 @@ use serde_json::{Map, Value, json};
 use crate::Sim;
 use crate::clock::iso_ms;
 use crate::http::{ApiError, ApiPath, ApiResult, json_body, no_content, ok};
-use crate::state::Org;
+use crate::state::{AttrValue, Org};
 
 pub fn routes() -> Router<Arc<Sim>> {
     Router::new()
@@ -676,9 +676,10 @@ fn uniqueness_problems(
         let Some(value) = profile.get(name).filter(|v| !v.is_null()) else {
             continue;
         };
+        let value = AttrValue::from(value.clone());
         let taken = org.users.values().any(|u| {
             Some(u.id.as_str()) != exclude
-                && u.profile.get(name).is_some_and(|v| same_value(v, value))
+                && u.profile.get(name).is_some_and(|v| same_value(v, &value))
         });
         if taken {
             problems.push(ProfileProblem::new(name, TAKEN));
@@ -687,7 +688,7 @@ fn uniqueness_problems(
     problems
 }
 
-fn same_value(a: &Value, b: &Value) -> bool {
+fn same_value(a: &AttrValue, b: &AttrValue) -> bool {
     match (a.as_str(), b.as_str()) {
         (Some(x), Some(y)) => x.eq_ignore_ascii_case(y),
         _ => a == b,

@@ -22,7 +22,7 @@ use crate::clock::iso_ms;
 use crate::filter::{self, Dialect};
 use crate::http::{ApiError, ApiPath, ApiResult, Page, Params, json_body, no_content, ok};
 use crate::routes::{groups, meta};
-use crate::state::{Credentials, Org, User, UserStatus};
+use crate::state::{Credentials, Org, Profile, User, UserStatus};
 use crate::syslog::{NewEvent, RequestCtx};
 
 pub fn routes() -> Router<Arc<Sim>> {
@@ -194,8 +194,7 @@ fn parse_expr(input: &str, dialect: Dialect) -> ApiResult<filter::Expr> {
 fn matches_q(u: &User, needle: &str) -> bool {
     ["firstName", "lastName", "email", "login"].iter().any(|k| {
         u.profile
-            .get(*k)
-            .and_then(Value::as_str)
+            .get_str(k)
             .is_some_and(|v| v.to_lowercase().starts_with(needle))
     })
 }
@@ -242,10 +241,10 @@ pub fn field(u: &User, path: &str) -> Option<Value> {
                 Some((n, s)) => (n, Some(s)),
                 None => (rest, None),
             };
-            let v = u.profile.get(name)?;
+            let v = u.profile.get(name)?.to_value();
             match sub {
-                None => Some(v.clone()),
-                Some(sub) => filter::Lookup::lookup(v, sub),
+                None => Some(v),
+                Some(sub) => filter::Lookup::lookup(&v, sub),
             }
         }
     }
@@ -371,7 +370,7 @@ async fn create_user(
             None => org.default_type_id.clone(),
         };
         meta::check_user_profile(&org, &profile, None)?;
-        check_password(&credentials, &profile)?;
+        check_password(&credentials, profile.get("login").and_then(Value::as_str))?;
         // The same refusals as `PUT /groups/{id}/users/{userId}`: only OKTA_GROUP memberships
         // are editable.
         for gid in &group_ids {
@@ -398,7 +397,7 @@ async fn create_user(
             last_updated: now,
             password_changed: has_password.then_some(now),
             type_id,
-            profile,
+            profile: Profile::from(profile),
             credentials,
         };
         let target = user.entity();
@@ -518,15 +517,11 @@ const PASSWORD_RULES: &str = "password: Password requirements were not met. Pass
 
 /// Okta's default password policy: 8+ characters, lower, upper and a digit, and no part of the
 /// username (its pieces of four or more characters, split at `.`, `@`, `-`, `_`).
-fn check_password(c: &Credentials, profile: &Map<String, Value>) -> ApiResult<()> {
+fn check_password(c: &Credentials, login: Option<&str>) -> ApiResult<()> {
     let Some(pw) = c.password.as_deref().filter(|p| !p.is_empty()) else {
         return Ok(());
     };
-    let login = profile
-        .get("login")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_lowercase();
+    let login = login.unwrap_or("").to_lowercase();
     let lower = pw.to_lowercase();
     let uses_username = login
         .split(['.', '@', '-', '_'])
@@ -617,20 +612,21 @@ fn write_user(
                 let mut merged = user.profile.clone();
                 for (k, v) in changes {
                     if v.is_null() {
-                        merged.shift_remove(k);
+                        merged.remove(k);
                     } else {
-                        merged.insert(k.clone(), v.clone());
+                        merged.insert(k, v.clone());
                     }
                 }
                 merged
             }
             (UpdateMode::Partial, None) => user.profile.clone(),
-            (UpdateMode::Replace, Some(p)) => p
-                .iter()
-                .filter(|(_, v)| !v.is_null())
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
-            (UpdateMode::Replace, None) => Map::new(),
+            (UpdateMode::Replace, Some(p)) => Profile::from(
+                p.iter()
+                    .filter(|(_, v)| !v.is_null())
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect::<Map<String, Value>>(),
+            ),
+            (UpdateMode::Replace, None) => Profile::default(),
         };
         let mut credentials = user.credentials.clone();
         if let Some(c) = body.get("credentials").filter(|c| !c.is_null()) {
@@ -639,7 +635,7 @@ fn write_user(
         let profile_changed = profile != user.profile;
         let password_changed = credentials.password != user.credentials.password;
         if profile_changed {
-            meta::check_user_profile(&org, &profile, Some(&uid))?;
+            meta::check_user_profile(&org, &profile.to_map(), Some(&uid))?;
         }
         // `strict` applies the password policy's history rule; the simulator remembers only the
         // current password, so reusing that one is what it can refuse.
@@ -656,7 +652,7 @@ fn write_user(
             ));
         }
         if password_changed {
-            check_password(&credentials, &profile)?;
+            check_password(&credentials, profile.get_str("login"))?;
         }
         let old_login = user.login().to_lowercase();
         let old_type = user.type_id.clone();
@@ -1070,7 +1066,7 @@ async fn change_password(
         }
         let mut credentials = user.credentials.clone();
         credentials.password = Some(new.to_string());
-        check_password(&credentials, &user.profile)?;
+        check_password(&credentials, user.profile.get_str("login"))?;
         user.credentials = credentials;
         user.password_changed = Some(now);
         user.last_updated = now;
@@ -1252,7 +1248,7 @@ impl Serialize for ProfileJson<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let profile = &self.0.profile;
         let mut m = s.serialize_map(None)?;
-        for (k, v) in profile {
+        for (k, v) in profile.iter() {
             m.serialize_entry(k, v)?;
         }
         for always in ["mobilePhone", "secondEmail"] {
@@ -1277,7 +1273,7 @@ impl Serialize for CredentialsJson<'_> {
             m.serialize_entry("password", &json!({}))?;
         }
         if c.provider_type == "OKTA"
-            && let Some(email) = u.profile.get("email").and_then(Value::as_str)
+            && let Some(email) = u.profile.get_str("email")
         {
             m.serialize_entry(
                 "emails",

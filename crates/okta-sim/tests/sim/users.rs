@@ -236,8 +236,9 @@ async fn search_reaches_custom_attributes_and_arrays() {
     let org = TestOrg::start().await;
     let (emea, high, rust) = {
         let o = org.sim().org.read();
-        let p =
-            |u: &okta_sim::state::User, k: &str| u.profile.get(k).cloned().unwrap_or(Value::Null);
+        let p = |u: &okta_sim::state::User, k: &str| {
+            u.profile.get(k).map_or(Value::Null, |v| v.to_value())
+        };
         (
             o.users
                 .values()
