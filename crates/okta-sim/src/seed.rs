@@ -193,6 +193,7 @@ pub fn org(config: &SimConfig, now: i64) -> (Org, Arc<Entity>) {
             );
         }
     }
+    org.pack();
     (org, admin_entity)
 }
 

@@ -253,8 +253,9 @@ pub struct Org {
     pub groups: BTreeMap<String, Group>,
     /// Group id → member user ids.
     pub members: HashMap<String, BTreeSet<String>>,
-    /// User id → group ids.
-    pub user_groups: HashMap<String, BTreeSet<String>>,
+    /// User id → group ids, sorted. A Vec, not a BTreeSet: a user is in a few groups, and a
+    /// B-tree's first node alone holds room for eleven.
+    pub user_groups: HashMap<String, Vec<String>>,
     pub everyone_group_id: String,
     pub apps: BTreeMap<String, App>,
     /// App id → user id → assignment.
@@ -354,10 +355,10 @@ impl Org {
             .entry(group_id.to_string())
             .or_default()
             .insert(user_id.to_string());
-        self.user_groups
-            .entry(user_id.to_string())
-            .or_default()
-            .insert(group_id.to_string());
+        let groups = self.user_groups.entry(user_id.to_string()).or_default();
+        if let Err(i) = groups.binary_search_by(|g| g.as_str().cmp(group_id)) {
+            groups.insert(i, group_id.to_string());
+        }
         added
     }
 
@@ -366,10 +367,25 @@ impl Org {
             .members
             .get_mut(group_id)
             .is_some_and(|m| m.remove(user_id));
-        if let Some(g) = self.user_groups.get_mut(user_id) {
-            g.remove(group_id);
+        if let Some(groups) = self.user_groups.get_mut(user_id) {
+            groups.retain(|g| g != group_id);
         }
         removed
+    }
+
+    /// Rebuilds the B-trees after bulk loading: filled one key at a time (ids ascend), their nodes
+    /// are left about half empty; built from sorted entries, they are packed full. Same contents.
+    pub fn pack(&mut self) {
+        fn repack<T: IntoIterator + FromIterator<T::Item> + Default>(t: &mut T) {
+            *t = std::mem::take(t).into_iter().collect();
+        }
+        repack(&mut self.users);
+        repack(&mut self.sorted_logins);
+        self.members.values_mut().for_each(repack);
+        self.user_groups
+            .values_mut()
+            .for_each(|g| g.shrink_to_fit());
+        self.app_users.values_mut().for_each(repack);
     }
 
     /// Removes a user and every trace of it (login, memberships, app assignments).

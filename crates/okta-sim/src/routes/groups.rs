@@ -342,7 +342,7 @@ async fn delete_group(
     };
     for uid in org.members.remove(&id).unwrap_or_default() {
         if let Some(gs) = org.user_groups.get_mut(&uid) {
-            gs.remove(&id);
+            gs.retain(|g| *g != id);
         }
     }
     for assignments in org.app_groups.values_mut() {

@@ -609,33 +609,34 @@ fn write_user(
         let given = body.get("profile").and_then(Value::as_object);
         let profile = match (mode, given) {
             (UpdateMode::Partial, Some(changes)) => {
-                let mut merged = user.profile.clone();
+                let mut merged = user.profile.to_map();
                 for (k, v) in changes {
                     if v.is_null() {
-                        merged.remove(k);
+                        merged.shift_remove(k);
                     } else {
-                        merged.insert(k, v.clone());
+                        merged.insert(k.clone(), v.clone());
                     }
                 }
                 merged
             }
-            (UpdateMode::Partial, None) => user.profile.clone(),
-            (UpdateMode::Replace, Some(p)) => Profile::from(
-                p.iter()
-                    .filter(|(_, v)| !v.is_null())
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect::<Map<String, Value>>(),
-            ),
-            (UpdateMode::Replace, None) => Profile::default(),
+            (UpdateMode::Partial, None) => user.profile.to_map(),
+            (UpdateMode::Replace, Some(p)) => p
+                .iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+            (UpdateMode::Replace, None) => Map::new(),
         };
         let mut credentials = user.credentials.clone();
         if let Some(c) = body.get("credentials").filter(|c| !c.is_null()) {
             apply_credentials(&mut credentials, c)?;
         }
-        let profile_changed = profile != user.profile;
+        // Still a Map: it becomes a `Profile` (whose attribute names are interned for good) only
+        // once validation has refused names the schema doesn't know.
+        let profile_changed = profile != user.profile.to_map();
         let password_changed = credentials.password != user.credentials.password;
         if profile_changed {
-            meta::check_user_profile(&org, &profile.to_map(), Some(&uid))?;
+            meta::check_user_profile(&org, &profile, Some(&uid))?;
         }
         // `strict` applies the password policy's history rule; the simulator remembers only the
         // current password, so reusing that one is what it can refuse.
@@ -652,13 +653,13 @@ fn write_user(
             ));
         }
         if password_changed {
-            check_password(&credentials, profile.get_str("login"))?;
+            check_password(&credentials, profile.get("login").and_then(Value::as_str))?;
         }
         let old_login = user.login().to_lowercase();
         let old_type = user.type_id.clone();
         let realm = org.realm_id.clone();
         let user = org.users.get_mut(&uid).ok_or_else(ApiError::internal)?;
-        user.profile = profile;
+        user.profile = Profile::from(profile);
         user.credentials = credentials;
         user.type_id = new_type;
         user.last_updated = now;
