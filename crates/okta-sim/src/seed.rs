@@ -1,6 +1,7 @@
 //! Deterministic seed data: the same `--seed` gives the same org. Names, departments and apps are
 //! drawn from small realistic pools so filters and searches have something to find.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde_json::{Map, Value, json};
@@ -106,11 +107,13 @@ pub fn org(config: &SimConfig, now: i64) -> (Org, Arc<Entity>) {
         ),
     );
 
-    for i in 0..config.users {
-        let id = org.ids.next("00u");
-        let user = seeded_user(&mut rng, id, i, &domain, &type_id, now);
-        org.insert_user(user);
-    }
+    let users = (0..config.users)
+        .map(|i| {
+            let id = org.ids.next("00u");
+            seeded_user(&mut rng, id, i, &domain, &type_id, now)
+        })
+        .collect();
+    org.insert_users(users);
 
     let names: Vec<String> = (0..config.groups)
         .map(|i| match DEPARTMENTS.get(i) {
@@ -163,7 +166,8 @@ pub fn org(config: &SimConfig, now: i64) -> (Org, Arc<Entity>) {
         org.apps
             .insert(id.clone(), app(id.clone(), name, &label, mode, created));
         // Assign a slice of users and a department group to each app.
-        let assigned: Vec<AppUser> = user_ids
+        // Collected, not inserted one by one, so the map's nodes come out packed.
+        let mut assigned: BTreeMap<String, AppUser> = user_ids
             .iter()
             .filter(|_| rng.chance(0.3))
             .map(|uid| AppUser {
@@ -176,11 +180,12 @@ pub fn org(config: &SimConfig, now: i64) -> (Org, Arc<Entity>) {
                 user_name: org.users[uid].login().to_string(),
                 profile: Map::new(),
             })
+            .map(|au| (au.user_id.clone(), au))
             .collect();
-        let entry = org.app_users.entry(id.clone()).or_default();
-        for au in assigned {
-            entry.insert(au.user_id.clone(), au);
-        }
+        org.app_users
+            .entry(id.clone())
+            .or_default()
+            .append(&mut assigned);
         if let Some(g) = group_ids.get(i % group_ids.len().max(1)) {
             org.app_groups.entry(id.clone()).or_default().insert(
                 g.clone(),

@@ -337,6 +337,21 @@ impl Org {
         self.users.insert(user.id.clone(), user);
     }
 
+    /// `insert_user` for many users at once. The id map is built from sorted entries, so its nodes
+    /// come out packed full, not left half empty as inserting ascending ids one at a time leaves them.
+    pub fn insert_users(&mut self, users: Vec<User>) {
+        for user in &users {
+            let login = user.login().to_lowercase();
+            self.sorted_logins.insert(login.clone());
+            self.logins.insert(login, user.id.clone());
+        }
+        let users = users.into_iter().map(|u| (u.id.clone(), u));
+        self.users = std::mem::take(&mut self.users)
+            .into_iter()
+            .chain(users)
+            .collect();
+    }
+
     /// Moves a user's entry in the login indexes after a login change (both lower-cased).
     pub fn set_login(&mut self, user_id: &str, old_login: &str, new_login: &str) {
         if old_login == new_login {
@@ -373,19 +388,16 @@ impl Org {
         removed
     }
 
-    /// Rebuilds the B-trees after bulk loading: filled one key at a time (ids ascend), their nodes
-    /// are left about half empty; built from sorted entries, they are packed full. Same contents.
+    /// Rebuilds the indexes after bulk loading, for the same reason as `insert_users`. Same contents.
     pub fn pack(&mut self) {
         fn repack<T: IntoIterator + FromIterator<T::Item> + Default>(t: &mut T) {
             *t = std::mem::take(t).into_iter().collect();
         }
-        repack(&mut self.users);
         repack(&mut self.sorted_logins);
         self.members.values_mut().for_each(repack);
         self.user_groups
             .values_mut()
             .for_each(|g| g.shrink_to_fit());
-        self.app_users.values_mut().for_each(repack);
     }
 
     /// Removes a user and every trace of it (login, memberships, app assignments).
