@@ -1,5 +1,5 @@
-//! `/api/v1/users`: list/search, CRUD, the user's groups, and the lifecycle and credential
-//! operations with Okta's status machine.
+//! `/api/v1/users`: list/search, CRUD and the user's groups here; the lifecycle and credential
+//! operations with Okta's status machine in `lifecycle`; the User JSON in `json`.
 //!
 //! Lists evaluate `filter`/`search` through a closure over the stored user ([`field`]), never by
 //! rendering JSON, so an org of 100k users answers quickly. Every mutation writes the System Log
@@ -10,11 +10,8 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
-use axum::http::StatusCode;
-use axum::response::IntoResponse;
 use axum::routing::{delete, get, post};
 use axum::{Extension, Router};
-use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value, json};
 
 use crate::Sim;
@@ -24,6 +21,15 @@ use crate::http::{ApiError, ApiPath, ApiResult, Page, Params, json_body, no_cont
 use crate::routes::{groups, meta};
 use crate::state::{Credentials, Org, Profile, User, UserStatus};
 use crate::syslog::{NewEvent, RequestCtx};
+
+mod json;
+mod lifecycle;
+
+pub use json::{UserJson, render, user_json, user_json_with_links};
+use lifecycle::{
+    change_password, change_recovery_question, clear_sessions, forgot_password, run_lifecycle,
+    set_status,
+};
 
 pub fn routes() -> Router<Arc<Sim>> {
     Router::new()
@@ -36,7 +42,7 @@ pub fn routes() -> Router<Arc<Sim>> {
                 .delete(delete_user),
         )
         .route("/api/v1/users/{id}/groups", get(list_user_groups))
-        .route("/api/v1/users/{id}/lifecycle/{op}", post(lifecycle))
+        .route("/api/v1/users/{id}/lifecycle/{op}", post(run_lifecycle))
         .route(
             "/api/v1/users/{id}/credentials/forgot_password",
             post(forgot_password),
@@ -256,7 +262,7 @@ pub fn field(u: &User, path: &str) -> Option<Value> {
 
 /// `{id}` may be an id, a login, a login's short name, or `me` (the admin the token belongs to).
 /// The id of an existing user, or Okta's 404 (the admin may have been deleted, too).
-fn resolve(org: &Org, id: &str) -> ApiResult<String> {
+pub(super) fn resolve(org: &Org, id: &str) -> ApiResult<String> {
     let found = if id == "me" {
         Some(org.admin_id.clone()).filter(|admin| org.users.contains_key(admin))
     } else {
@@ -461,7 +467,7 @@ fn parse_credentials(v: Option<&Value>, provider_param: bool) -> ApiResult<Crede
 }
 
 /// Applies a `credentials` object over existing credentials (create, partial and full update).
-fn apply_credentials(c: &mut Credentials, v: &Value) -> ApiResult<()> {
+pub(super) fn apply_credentials(c: &mut Credentials, v: &Value) -> ApiResult<()> {
     if let Some(p) = v.get("password").filter(|p| !p.is_null()) {
         if let Some(value) = p.get("value").and_then(Value::as_str) {
             c.password = Some(value.to_string());
@@ -517,7 +523,7 @@ const PASSWORD_RULES: &str = "password: Password requirements were not met. Pass
 
 /// Okta's default password policy: 8+ characters, lower, upper and a digit, and no part of the
 /// username (its pieces of four or more characters, split at `.`, `@`, `-`, `_`).
-fn check_password(c: &Credentials, login: Option<&str>) -> ApiResult<()> {
+pub(super) fn check_password(c: &Credentials, login: Option<&str>) -> ApiResult<()> {
     let Some(pw) = c.password.as_deref().filter(|p| !p.is_empty()) else {
         return Ok(());
     };
@@ -745,628 +751,6 @@ async fn delete_user(
     no_content()
 }
 
-// ------------------------------------------------------------------------------------------
-// Lifecycle
-// ------------------------------------------------------------------------------------------
-
-/// The lifecycle operations under `/api/v1/users/{id}/lifecycle/`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LifecycleOp {
-    Activate,
-    Deactivate,
-    Reactivate,
-    Suspend,
-    Unsuspend,
-    Unlock,
-    ResetPassword,
-    ExpirePassword,
-    ExpirePasswordWithTempPassword,
-    ResetFactors,
-}
-
-impl LifecycleOp {
-    pub const ALL: [LifecycleOp; 10] = [
-        LifecycleOp::Activate,
-        LifecycleOp::Deactivate,
-        LifecycleOp::Reactivate,
-        LifecycleOp::Suspend,
-        LifecycleOp::Unsuspend,
-        LifecycleOp::Unlock,
-        LifecycleOp::ResetPassword,
-        LifecycleOp::ExpirePassword,
-        LifecycleOp::ExpirePasswordWithTempPassword,
-        LifecycleOp::ResetFactors,
-    ];
-
-    pub fn path(self) -> &'static str {
-        match self {
-            LifecycleOp::Activate => "activate",
-            LifecycleOp::Deactivate => "deactivate",
-            LifecycleOp::Reactivate => "reactivate",
-            LifecycleOp::Suspend => "suspend",
-            LifecycleOp::Unsuspend => "unsuspend",
-            LifecycleOp::Unlock => "unlock",
-            LifecycleOp::ResetPassword => "reset_password",
-            LifecycleOp::ExpirePassword => "expire_password",
-            LifecycleOp::ExpirePasswordWithTempPassword => "expire_password_with_temp_password",
-            LifecycleOp::ResetFactors => "reset_factors",
-        }
-    }
-
-    fn from_path(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|op| op.path() == s)
-    }
-
-    /// Okta's status machine: the status an operation leaves a user in, or Okta's refusal.
-    /// `has_password` decides where activation lands (ACTIVE with a password or an external
-    /// provider, PROVISIONED otherwise, until the user completes the activation flow).
-    pub fn next_status(self, from: UserStatus, has_password: bool) -> Result<UserStatus, ApiError> {
-        use UserStatus::*;
-        // Okta treats these as forms of an active account: they can sign in or recover.
-        let active_like = matches!(from, Active | PasswordExpired | LockedOut | Recovery);
-        let next = match self {
-            LifecycleOp::Activate => match from {
-                Staged | Deprovisioned if has_password => Some(Active),
-                Staged | Deprovisioned => Some(Provisioned),
-                Active => return Err(already_active()),
-                _ => None,
-            },
-            LifecycleOp::Deactivate => (from != Deprovisioned).then_some(Deprovisioned),
-            LifecycleOp::Reactivate => {
-                matches!(from, Provisioned | Recovery).then_some(Provisioned)
-            }
-            // The recordings show a `suspend` link on PASSWORD_EXPIRED users as on ACTIVE ones.
-            LifecycleOp::Suspend => matches!(from, Active | PasswordExpired).then_some(Suspended),
-            LifecycleOp::Unsuspend => (from == Suspended).then_some(Active),
-            LifecycleOp::Unlock => match from {
-                LockedOut => Some(Active),
-                _ => {
-                    return Err(ApiError::new(
-                        403,
-                        "E0000032",
-                        "Unlock is not allowed for this user.",
-                    )
-                    .cause("The user is not locked out."));
-                }
-            },
-            LifecycleOp::ResetPassword => (active_like || from == Provisioned).then_some(Recovery),
-            LifecycleOp::ExpirePassword | LifecycleOp::ExpirePasswordWithTempPassword => {
-                active_like.then_some(PasswordExpired)
-            }
-            LifecycleOp::ResetFactors => (from != Deprovisioned).then_some(from),
-        };
-        next.ok_or_else(ApiError::bad_status)
-    }
-
-    fn event(self) -> (&'static str, &'static str) {
-        match self {
-            LifecycleOp::Activate => ("user.lifecycle.activate", "Activate Okta user"),
-            LifecycleOp::Deactivate => ("user.lifecycle.deactivate", "Deactivate Okta user"),
-            LifecycleOp::Reactivate => ("user.lifecycle.reactivate", "Reactivate Okta user"),
-            LifecycleOp::Suspend => ("user.lifecycle.suspend", "Suspend Okta user"),
-            LifecycleOp::Unsuspend => ("user.lifecycle.unsuspend", "Unsuspend Okta user"),
-            LifecycleOp::Unlock => (
-                "user.account.unlock_by_admin",
-                "User account unlock by admin",
-            ),
-            LifecycleOp::ResetPassword => (
-                "user.account.reset_password",
-                "Fired when the user's Okta password is reset",
-            ),
-            LifecycleOp::ExpirePassword | LifecycleOp::ExpirePasswordWithTempPassword => (
-                "user.account.expire_password",
-                "Fired when the user's Okta password is expired",
-            ),
-            LifecycleOp::ResetFactors => {
-                ("user.mfa.factor.reset_all", "Reset all factors for user")
-            }
-        }
-    }
-}
-
-fn already_active() -> ApiError {
-    ApiError::new(
-        403,
-        "E0000016",
-        "Activation failed because the user is already active",
-    )
-}
-
-fn set_status(user: &mut User, status: UserStatus, now: i64) {
-    if user.status != status {
-        user.status = status;
-        user.status_changed = Some(now);
-    }
-    user.transitioning_to = None;
-    user.last_updated = now;
-}
-
-async fn lifecycle(
-    State(sim): State<Arc<Sim>>,
-    Extension(ctx): Extension<RequestCtx>,
-    ApiPath((id, op)): ApiPath<(String, String)>,
-    RawQuery(q): RawQuery,
-) -> ApiResult {
-    let op = LifecycleOp::from_path(&op).ok_or_else(ApiError::path_not_found)?;
-    let params = Params::parse(q.as_deref());
-    let now = sim.clock.now_ms();
-    let base = sim.base_url().to_string();
-    let (body, event) = {
-        let mut guard = sim.org.write();
-        // Split borrows: the user changes while tokens are drawn from the id generator.
-        let org = &mut *guard;
-        let uid = resolve(org, &id)?;
-        let user = org.users.get_mut(&uid).ok_or_else(ApiError::internal)?;
-        let has_password =
-            user.credentials.password.is_some() || user.credentials.provider_type != "OKTA";
-        let next = op.next_status(user.status, has_password)?;
-        set_status(user, next, now);
-        // Tokens are drawn only by calls that hand one out, so failed or email-sending calls
-        // leave the ids of later objects as they were.
-        let rng = org.ids.rng();
-        let body = match op {
-            LifecycleOp::Activate => {
-                user.activated = (next == UserStatus::Active)
-                    .then_some(now)
-                    .or(user.activated);
-                activation_token(&base, rng, params.flag("sendEmail", true))
-            }
-            LifecycleOp::Reactivate => {
-                activation_token(&base, rng, params.flag("sendEmail", false))
-            }
-            LifecycleOp::ResetPassword => {
-                if params.flag("sendEmail", true) {
-                    json!({})
-                } else {
-                    let token = rng.alphanumeric(20);
-                    json!({"resetPasswordUrl": format!("{base}/reset_password/drpw{token}")})
-                }
-            }
-            LifecycleOp::ExpirePassword => render(&base, &org.realm_id, user),
-            LifecycleOp::ExpirePasswordWithTempPassword => {
-                let temp_password = temporary_password(rng);
-                user.credentials.password = Some(temp_password.clone());
-                user.password_changed = Some(now);
-                json!({"tempPassword": temp_password})
-            }
-            LifecycleOp::Deactivate
-            | LifecycleOp::Suspend
-            | LifecycleOp::Unsuspend
-            | LifecycleOp::Unlock
-            | LifecycleOp::ResetFactors => json!({}),
-        };
-        let (kind, message) = op.event();
-        (body, NewEvent::success(kind, message, vec![user.entity()]))
-    };
-    sim.log(&ctx, event);
-    ok(body)
-}
-
-/// `{activationUrl, activationToken}` when the caller sends the email itself, `{}` otherwise.
-fn activation_token(base: &str, rng: &mut crate::rng::Rng, send_email: bool) -> Value {
-    if send_email {
-        return json!({});
-    }
-    let token = rng.alphanumeric(20);
-    json!({
-        "activationUrl": format!("{base}/tokens/{token}/verify"),
-        "activationToken": token,
-    })
-}
-
-/// Twelve characters with a lower-case letter, an upper-case letter and a digit, like the recorded
-/// `C8Fg5dUq4zE8`, so the temporary password satisfies the default policy.
-fn temporary_password(rng: &mut crate::rng::Rng) -> String {
-    loop {
-        let p = rng.alphanumeric(12);
-        if p.chars().any(|c| c.is_ascii_lowercase())
-            && p.chars().any(|c| c.is_ascii_uppercase())
-            && p.chars().any(|c| c.is_ascii_digit())
-        {
-            return p;
-        }
-    }
-}
-
-async fn forgot_password(
-    State(sim): State<Arc<Sim>>,
-    Extension(ctx): Extension<RequestCtx>,
-    ApiPath(id): ApiPath<String>,
-    RawQuery(q): RawQuery,
-) -> ApiResult {
-    let params = Params::parse(q.as_deref());
-    let base = sim.base_url().to_string();
-    let (body, event) = {
-        let mut org = sim.org.write();
-        let user = find_user(&org, &id)?;
-        // Only ACTIVE users; the operation leaves the status as it is.
-        if user.status != UserStatus::Active {
-            return Err(ApiError::bad_status());
-        }
-        let target = user.entity();
-        let body = if params.flag("sendEmail", true) {
-            json!({})
-        } else {
-            let token = org.ids.rng().alphanumeric(20);
-            json!({"resetPasswordUrl": format!("{base}/signin/reset-password/dfp{token}")})
-        };
-        let event = NewEvent::success(
-            "user.account.reset_password",
-            "Fired when the user's Okta password is reset",
-            vec![target],
-        );
-        (body, event)
-    };
-    sim.log(&ctx, event);
-    ok(body)
-}
-
-// ------------------------------------------------------------------------------------------
-// Credential changes that prove the current password
-// ------------------------------------------------------------------------------------------
-
-/// `oldPassword` (or `password`) does not match the user's: 403 E0000014 with the cause Okta's
-/// docs show for a wrong old password.
-fn wrong_password(field: &str) -> ApiError {
-    ApiError::new(403, "E0000014", "Update of credentials failed")
-        .cause(format!("{field}: The credentials provided were incorrect."))
-}
-
-/// The `value` of a `{value}` password object in the body, if given.
-fn password_value<'a>(body: &'a Value, key: &str) -> Option<&'a str> {
-    body.get(key)?.get("value")?.as_str()
-}
-
-/// Checks `given` against the stored password. A user without an Okta password (none set yet,
-/// or mastered elsewhere) has nothing a request could prove.
-fn verify_password(user: &User, given: Option<&str>, field: &str) -> ApiResult<()> {
-    match (user.credentials.password.as_deref(), given) {
-        (Some(stored), Some(given))
-            if user.credentials.provider_type == "OKTA"
-                && !stored.is_empty()
-                && stored == given =>
-        {
-            Ok(())
-        }
-        _ => Err(wrong_password(field)),
-    }
-}
-
-/// `POST /users/{id}/credentials/change_password`: `{oldPassword, newPassword, revokeSessions}`.
-/// Allowed in STAGED, ACTIVE, PASSWORD_EXPIRED and RECOVERY (spec); a RECOVERY user becomes
-/// ACTIVE (spec), and so does a PASSWORD_EXPIRED one, whose expired password is now replaced.
-async fn change_password(
-    State(sim): State<Arc<Sim>>,
-    Extension(ctx): Extension<RequestCtx>,
-    ApiPath(id): ApiPath<String>,
-    body: Bytes,
-) -> ApiResult {
-    use UserStatus::*;
-    let body = json_body(&body)?;
-    let now = sim.clock.now_ms();
-    let (out, events) = {
-        let mut org = sim.org.write();
-        let uid = resolve(&org, &id)?;
-        let user = org.users.get_mut(&uid).ok_or_else(ApiError::internal)?;
-        if !matches!(user.status, Staged | Active | PasswordExpired | Recovery) {
-            return Err(ApiError::bad_status());
-        }
-        let Some(new) = password_value(&body, "newPassword") else {
-            return Err(ApiError::validation(
-                "newPassword",
-                "newPassword: The field cannot be left blank",
-            ));
-        };
-        verify_password(user, password_value(&body, "oldPassword"), "oldPassword")?;
-        // The default policy remembers past passwords; the simulator knows only the current one.
-        if user.credentials.password.as_deref() == Some(new) {
-            return Err(ApiError::validation(
-                "password",
-                "password: Password has been used too recently",
-            ));
-        }
-        let mut credentials = user.credentials.clone();
-        credentials.password = Some(new.to_string());
-        check_password(&credentials, user.profile.get_str("login"))?;
-        user.credentials = credentials;
-        user.password_changed = Some(now);
-        user.last_updated = now;
-        if matches!(user.status, Recovery | PasswordExpired) {
-            set_status(user, Active, now);
-        }
-        let target = user.entity();
-        let mut events = vec![NewEvent::success(
-            "user.account.update_password",
-            "User update password for Okta",
-            vec![target.clone()],
-        )];
-        if body.get("revokeSessions").and_then(Value::as_bool) == Some(true) {
-            events.push(NewEvent::success(
-                "user.session.clear",
-                "Clear user session",
-                vec![target],
-            ));
-        }
-        (credentials_response(user), events)
-    };
-    for e in events {
-        sim.log(&ctx, e);
-    }
-    ok(out)
-}
-
-/// `POST /users/{id}/credentials/change_recovery_question`: `{password, recovery_question}`.
-/// Allowed in STAGED, ACTIVE and RECOVERY (spec). Okta's event catalogue has no event type for a
-/// recovery question change, so none is logged.
-async fn change_recovery_question(
-    State(sim): State<Arc<Sim>>,
-    ApiPath(id): ApiPath<String>,
-    body: Bytes,
-) -> ApiResult {
-    use UserStatus::*;
-    let body = json_body(&body)?;
-    let now = sim.clock.now_ms();
-    let mut org = sim.org.write();
-    let uid = resolve(&org, &id)?;
-    let user = org.users.get_mut(&uid).ok_or_else(ApiError::internal)?;
-    if !matches!(user.status, Staged | Active | Recovery) {
-        return Err(ApiError::bad_status());
-    }
-    let Some(question) = body.get("recovery_question").filter(|q| !q.is_null()) else {
-        return Err(ApiError::validation(
-            "recovery_question",
-            "recovery_question: The field cannot be left blank",
-        ));
-    };
-    verify_password(user, password_value(&body, "password"), "password")?;
-    let mut credentials = user.credentials.clone();
-    apply_credentials(
-        &mut credentials,
-        &json!({"recovery_question": question.clone()}),
-    )?;
-    user.credentials = credentials;
-    user.last_updated = now;
-    ok(credentials_response(user))
-}
-
-/// The credentials object the credential operations answer with: as in the user, without
-/// `emails` (recorded: `{"password":{},"provider":{...}}` after change_password).
-fn credentials_response(u: &User) -> Value {
-    let mut c = serde_json::to_value(CredentialsJson(u)).unwrap_or(Value::Null);
-    if let Some(m) = c.as_object_mut() {
-        m.shift_remove("emails");
-    }
-    c
-}
-
-async fn clear_sessions(
-    State(sim): State<Arc<Sim>>,
-    Extension(ctx): Extension<RequestCtx>,
-    ApiPath(id): ApiPath<String>,
-) -> ApiResult {
-    let target = find_user(&sim.org.read(), &id)?.entity();
-    sim.log(
-        &ctx,
-        NewEvent::success("user.session.clear", "Clear user session", vec![target]),
-    );
-    Ok(StatusCode::NO_CONTENT.into_response())
-}
-
-// ------------------------------------------------------------------------------------------
-// Rendering
-// ------------------------------------------------------------------------------------------
-
-/// Okta's User JSON as a single user: `_links` carry every operation the status allows.
-pub fn render(base: &str, realm_id: &str, u: &User) -> Value {
-    serde_json::to_value(user_json_with_links(base, realm_id, u)).unwrap_or(Value::Null)
-}
-
-pub fn user_json<'a>(base: &'a str, realm_id: &'a str, u: &'a User) -> UserJson<'a> {
-    UserJson {
-        base,
-        realm_id,
-        u,
-        all_links: false,
-    }
-}
-
-/// The user with every link relation its status allows, as a single read (and group member lists)
-/// show it.
-pub fn user_json_with_links<'a>(base: &'a str, realm_id: &'a str, u: &'a User) -> UserJson<'a> {
-    UserJson {
-        all_links: true,
-        ..user_json(base, realm_id, u)
-    }
-}
-
-/// Okta's User JSON, serialized straight from the stored user: list pages write these without
-/// building a `Value` per user (the hot path of paging through an org); single reads add every link.
-pub struct UserJson<'a> {
-    base: &'a str,
-    realm_id: &'a str,
-    u: &'a User,
-    /// Every link relation (single reads) or only `self` (the users list).
-    all_links: bool,
-}
-
-impl Serialize for UserJson<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let u = self.u;
-        let opt = |t: Option<i64>| t.map(iso_ms);
-        let mut m = s.serialize_map(None)?;
-        m.serialize_entry("id", &u.id)?;
-        m.serialize_entry("status", u.status.as_str())?;
-        if let Some(t) = u.transitioning_to {
-            m.serialize_entry("transitioningToStatus", t.as_str())?;
-        }
-        m.serialize_entry("created", &iso_ms(u.created))?;
-        m.serialize_entry("activated", &opt(u.activated))?;
-        m.serialize_entry("statusChanged", &opt(u.status_changed))?;
-        m.serialize_entry("lastLogin", &opt(u.last_login))?;
-        m.serialize_entry("lastUpdated", &iso_ms(u.last_updated))?;
-        m.serialize_entry("passwordChanged", &opt(u.password_changed))?;
-        // Recorded after `passwordChanged` (test_users_it forgot_password, 2025); the spec's User has it.
-        m.serialize_entry("realmId", self.realm_id)?;
-        m.serialize_entry("type", &TypeRef(&u.type_id))?;
-        m.serialize_entry("profile", &ProfileJson(u))?;
-        m.serialize_entry("credentials", &CredentialsJson(u))?;
-        if self.all_links {
-            m.serialize_entry("_links", &links(self.base, u))?;
-        } else {
-            m.serialize_entry("_links", &SelfLink(self.base, &u.id))?;
-        }
-        m.end()
-    }
-}
-
-struct TypeRef<'a>(&'a str);
-
-impl Serialize for TypeRef<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(Some(1))?;
-        m.serialize_entry("id", self.0)?;
-        m.end()
-    }
-}
-
-struct SelfLink<'a>(&'a str, &'a str);
-
-impl Serialize for SelfLink<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(Some(1))?;
-        m.serialize_entry(
-            "self",
-            &json!({"href": format!("{}/api/v1/users/{}", self.0, self.1)}),
-        )?;
-        m.end()
-    }
-}
-
-/// Okta always shows `mobilePhone` and `secondEmail`, as `null` when unset (as recorded).
-struct ProfileJson<'a>(&'a User);
-
-impl Serialize for ProfileJson<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let profile = &self.0.profile;
-        let mut m = s.serialize_map(None)?;
-        for (k, v) in profile.iter() {
-            m.serialize_entry(k, v)?;
-        }
-        for always in ["mobilePhone", "secondEmail"] {
-            if !profile.contains_key(always) {
-                m.serialize_entry(always, &Value::Null)?;
-            }
-        }
-        m.end()
-    }
-}
-
-/// `password: {}` when one is set, the primary email for Okta-mastered users, the recovery question
-/// (never the answer), the provider.
-struct CredentialsJson<'a>(&'a User);
-
-impl Serialize for CredentialsJson<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let u = self.0;
-        let c = &u.credentials;
-        let mut m = s.serialize_map(None)?;
-        if c.password.is_some() {
-            m.serialize_entry("password", &json!({}))?;
-        }
-        if c.provider_type == "OKTA"
-            && let Some(email) = u.profile.get_str("email")
-        {
-            m.serialize_entry(
-                "emails",
-                &json!([{"value": email, "status": "VERIFIED", "type": "PRIMARY"}]),
-            )?;
-        }
-        if let Some(q) = &c.recovery_question {
-            m.serialize_entry("recovery_question", &json!({"question": q}))?;
-        }
-        m.serialize_entry(
-            "provider",
-            &json!({"type": c.provider_type, "name": c.provider_name}),
-        )?;
-        m.end()
-    }
-}
-
-/// The link relations of a single user, in the recorded order. ACTIVE, PASSWORD_EXPIRED, STAGED and
-/// SUSPENDED follow recordings; the others follow the same pattern with the operations the status
-/// machine allows (LOCKED_OUT adds `unlock`, PROVISIONED and RECOVERY add `reactivate`).
-fn links(base: &str, u: &User) -> Map<String, Value> {
-    use UserStatus::*;
-    let user = format!("{base}/api/v1/users/{}", u.id);
-    let lifecycle = |op: &str| json!({"href": format!("{user}/lifecycle/{op}"), "method": "POST"});
-    let credential =
-        |op: &str| json!({"href": format!("{user}/credentials/{op}"), "method": "POST"});
-    let schema = json!({"href": format!("{base}/api/v1/meta/schemas/user/{}", meta::schema_id_for_type(&u.type_id))});
-    let kind = json!({"href": format!("{base}/api/v1/meta/types/user/{}", u.type_id)});
-    let this = json!({"href": user});
-    let rels: Vec<(&str, Value)> = match u.status {
-        Active | PasswordExpired | LockedOut | Recovery => {
-            let mut r = Vec::new();
-            if matches!(u.status, Active | PasswordExpired) {
-                r.push(("suspend", lifecycle("suspend")));
-            }
-            if u.status == LockedOut {
-                r.push(("unlock", lifecycle("unlock")));
-            }
-            r.push(("schema", schema));
-            r.push(("resetPassword", lifecycle("reset_password")));
-            if u.status != Recovery {
-                r.push(("forgotPassword", credential("forgot_password")));
-            }
-            r.push(("expirePassword", lifecycle("expire_password")));
-            r.push((
-                "changeRecoveryQuestion",
-                credential("change_recovery_question"),
-            ));
-            r.push(("self", this));
-            r.push(("resetFactors", lifecycle("reset_factors")));
-            r.push(("type", kind));
-            r.push(("changePassword", credential("change_password")));
-            if u.status == Recovery {
-                r.push(("reactivate", lifecycle("reactivate")));
-            }
-            r.push(("deactivate", lifecycle("deactivate")));
-            r
-        }
-        Provisioned => vec![
-            ("schema", schema),
-            ("resetPassword", lifecycle("reset_password")),
-            ("self", this),
-            ("resetFactors", lifecycle("reset_factors")),
-            ("type", kind),
-            ("reactivate", lifecycle("reactivate")),
-            ("deactivate", lifecycle("deactivate")),
-        ],
-        Staged => vec![
-            ("schema", schema),
-            ("activate", lifecycle("activate")),
-            ("self", this),
-            ("resetFactors", lifecycle("reset_factors")),
-            ("type", kind),
-        ],
-        Suspended => vec![
-            ("schema", schema),
-            ("unsuspend", lifecycle("unsuspend")),
-            ("self", this),
-            ("resetFactors", lifecycle("reset_factors")),
-            ("type", kind),
-            ("deactivate", lifecycle("deactivate")),
-        ],
-        Deprovisioned => vec![
-            ("schema", schema),
-            ("activate", lifecycle("activate")),
-            ("self", this),
-            ("type", kind),
-        ],
-    };
-    rels.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1381,23 +765,5 @@ mod tests {
         assert!(matches!(parse_cursor(None), Ok(Cursor::Start)));
         let err = parse_cursor(Some("not-a-cursor")).err().map(|e| e.code);
         assert_eq!(err, Some("E0000029"));
-    }
-
-    #[test]
-    fn activation_lands_on_active_only_with_a_password() {
-        let op = LifecycleOp::Activate;
-        assert_eq!(
-            op.next_status(UserStatus::Staged, true).ok(),
-            Some(UserStatus::Active)
-        );
-        assert_eq!(
-            op.next_status(UserStatus::Staged, false).ok(),
-            Some(UserStatus::Provisioned)
-        );
-        let err = op
-            .next_status(UserStatus::Active, true)
-            .err()
-            .map(|e| e.code);
-        assert_eq!(err, Some("E0000016"));
     }
 }
