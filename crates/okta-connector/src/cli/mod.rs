@@ -1,4 +1,9 @@
-//! Command-line flags. Parsed here, validated into each command's config in `commands/`.
+//! Command-line flags. Parsed here, validated into a `commands::Context` (global settings) and each
+//! command's config in `commands/`.
+
+pub mod connections;
+
+use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
@@ -9,8 +14,23 @@ use clap::{Args, Parser, Subcommand};
     about = "Okta connector: triggers and actions over the Core Okta API v1"
 )]
 pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// Flags every command accepts.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Directory of the connection store and other state (default: OKTA_CONNECTOR_STATE, else the
+    /// user's data directory, e.g. ~/.local/share/okta-connector).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub state: Option<PathBuf>,
+    /// The connection to use (default: OKTA_CLIENT_* variables, then ~/.okta/okta.yaml, then the
+    /// store's default connection).
+    #[arg(long, short = 'c', global = true, value_name = "NAME")]
+    pub connection: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -19,6 +39,8 @@ pub enum Command {
     Sim(SimArgs),
     /// Start a simulated org in-process and walk through what the connector does against it.
     Demo(DemoArgs),
+    /// Add, list, test and remove connections to Okta orgs.
+    Connections(connections::ConnectionsArgs),
 }
 
 #[derive(Debug, Args)]

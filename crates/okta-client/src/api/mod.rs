@@ -1,0 +1,1 @@
+//! One module per resource family. Filled in by the models work.

@@ -1,0 +1,29 @@
+//! A typed async client for the Core Okta API v1.
+//!
+//! * [`Client`] sends requests through a [`Transport`] (reqwest with rustls by default; anything else in
+//!   tests) with the connection's [`Auth`], paced by a rate-limit [`governor`] and retried by a pure
+//!   [`retry`] policy.
+//! * Lists are [`Stream`](futures_core::Stream)s that fetch one page at a time by following `Link`
+//!   headers ([`page`]); the System Log's polling mode ends a poll on the first empty page and hands
+//!   back the cursor to resume from.
+//! * [`models`] type the fields a program uses and keep everything else in a catch-all map, so a round
+//!   trip loses nothing; [`api`] has one module per resource family.
+//! * Every failure is one [`Error`]: HTTP status, Okta's error body, the request id, and whether it is
+//!   worth retrying.
+
+pub mod api;
+pub mod auth;
+pub mod client;
+pub mod error;
+pub mod governor;
+pub mod models;
+pub mod page;
+pub mod retry;
+pub mod secret;
+pub mod transport;
+
+pub use auth::Auth;
+pub use client::{Client, ClientConfig, Query};
+pub use error::{Error, ErrorBody, ErrorCause, ErrorKind};
+pub use secret::SecretString;
+pub use transport::{HttpTransport, Transport};

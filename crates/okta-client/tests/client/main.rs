@@ -1,0 +1,1 @@
+//! okta-client's one integration-test binary, one module per area.

@@ -1,0 +1,1 @@
+//! The action registry. Filled in by the actions work.

@@ -1,0 +1,6 @@
+//! okta-connector as a library: connections (with their encrypted store), the action registry and
+//! output formatting. The `okta-connector` binary is a thin CLI over this.
+
+pub mod actions;
+pub mod connections;
+pub mod output;

@@ -1,0 +1,1 @@
+//! Output formats. Filled in by the actions work.
