@@ -1,12 +1,13 @@
 //! `okta-connector`: the command-line tool.
 
-use clap::Parser;
+use clap::FromArgMatches;
 
 mod cli;
 mod commands;
+mod exit;
 
 fn main() -> std::process::ExitCode {
-    let cli = cli::Cli::parse();
+    let matches = cli::command().get_matches();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("OKTA_CONNECTOR_LOG")
@@ -21,11 +22,24 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(commands::run(cli)) {
+    let outcome = runtime.block_on(async {
+        // The friendly subcommands are generated from the action registry, so clap's derive does
+        // not know them: dispatch them first.
+        if let Some((group, sub)) = matches.subcommand()
+            && cli::friendly::is_friendly(group)
+        {
+            let global = cli::GlobalArgs::from_arg_matches(&matches)?;
+            let ctx = commands::Context::from_args(global);
+            return commands::run_friendly(&ctx, group, sub).await;
+        }
+        let cli = cli::Cli::from_arg_matches(&matches).map_err(|e| e.exit())?;
+        commands::run(cli).await
+    });
+    match outcome {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
-            std::process::ExitCode::FAILURE
+            std::process::ExitCode::from(exit::code(&e))
         }
     }
 }

@@ -1,7 +1,9 @@
 //! Command-line flags. Parsed here, validated into a `commands::Context` (global settings) and each
 //! command's config in `commands/`.
 
+pub mod actions;
 pub mod connections;
+pub mod friendly;
 
 use std::path::PathBuf;
 
@@ -31,6 +33,10 @@ pub struct GlobalArgs {
     /// store's default connection).
     #[arg(long, short = 'c', global = true, value_name = "NAME")]
     pub connection: Option<String>,
+    /// Output format: json, ndjson, table or csv (default: a table for lists on a terminal, NDJSON
+    /// for lists in a pipe, JSON for single objects).
+    #[arg(long, short = 'o', global = true, value_name = "FORMAT")]
+    pub output: Option<okta_connector::output::Format>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -41,7 +47,21 @@ pub enum Command {
     Demo(DemoArgs),
     /// Add, list, test and remove connections to Okta orgs.
     Connections(connections::ConnectionsArgs),
+    /// List, describe and run actions (every discovery and lifecycle operation).
+    Actions(actions::ActionsArgs),
 }
+
+/// The whole CLI: the derived commands plus the friendly subcommands generated from the action
+/// registry.
+pub fn command() -> clap::Command {
+    use clap::CommandFactory;
+    Cli::command()
+        .subcommands(friendly::commands())
+        .after_help(EXIT_CODES)
+}
+
+const EXIT_CODES: &str = "Exit codes: 0 success; 1 unexpected failure; 2 bad usage or input; 3 no usable \
+connection; 4 Okta refused the request (4xx); 5 Okta unreachable or failing (DNS, TLS, timeout, 5xx, rate limits).";
 
 #[derive(Debug, Args)]
 pub struct SimArgs {

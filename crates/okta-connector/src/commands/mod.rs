@@ -1,27 +1,33 @@
 //! One module per command. `Context` is the validated global configuration every command gets.
 
+pub mod actions;
 pub mod connections;
 mod demo;
 mod sim;
 
 use std::path::PathBuf;
 
-use okta_connector::connections::Environment;
+use okta_connector::connections::{self, Environment};
+use okta_connector::output::Format;
 
 use crate::cli::{Cli, Command, GlobalArgs};
+use crate::exit::{self, Exit};
 
 /// Global settings, validated once from flags and the environment.
 pub struct Context {
     /// `--state` as given (resolved lazily: `sim` and `demo` need no state directory).
     pub state_flag: Option<PathBuf>,
     pub connection: Option<String>,
+    /// `--output`, when given; each command has its own default.
+    pub output: Option<Format>,
 }
 
 impl Context {
-    fn from_args(global: GlobalArgs) -> Self {
+    pub fn from_args(global: GlobalArgs) -> Self {
         Context {
             state_flag: global.state,
             connection: global.connection,
+            output: global.output,
         }
     }
 
@@ -34,7 +40,28 @@ impl Context {
     }
 
     pub fn state_dir(&self) -> anyhow::Result<PathBuf> {
-        okta_connector::connections::state_dir(self.state_flag.as_deref(), &self.environment())
+        connections::state_dir(self.state_flag.as_deref(), &self.environment())
+            .map_err(|e| Exit::new(exit::CONNECTION, e))
+    }
+
+    /// A client for the connection this command uses (see `connections::resolve`).
+    pub fn client(&self) -> anyhow::Result<okta_client::Client> {
+        let state = self.state_dir()?;
+        let resolved = connections::resolve(&state, self.connection.as_deref(), &self.environment())
+            .map_err(|e| Exit::new(exit::CONNECTION, e))?;
+        resolved
+            .connection
+            .client()
+            .map_err(|e| Exit::new(exit::CONNECTION, e))
+    }
+}
+
+/// Runs a friendly subcommand (`users search ...`): an action from the registry.
+pub async fn run_friendly(ctx: &Context, group: &str, matches: &clap::ArgMatches) -> anyhow::Result<()> {
+    match crate::cli::friendly::action_input(group, matches) {
+        Some(Ok((action, input))) => actions::run_action(ctx, action, input).await,
+        Some(Err(e)) => Err(Exit::new(exit::USAGE, anyhow::anyhow!(e))),
+        None => Err(Exit::new(exit::USAGE, anyhow::anyhow!("unknown subcommand of {group}"))),
     }
 }
 
@@ -43,6 +70,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Sim(args) => sim::run(args).await,
         Command::Demo(args) => demo::run(args).await,
-        Command::Connections(args) => connections::run(&ctx, args).await,
+        Command::Connections(args) => self::connections::run(&ctx, args).await,
+        Command::Actions(args) => actions::run(&ctx, args).await,
     }
 }

@@ -1,0 +1,190 @@
+//! The friendly subcommands (`users search`, `groups members ID`, `logs search --since 1h`, …),
+//! generated from the action registry: each is an action whose input properties become flags, so a
+//! new input field is a new flag without a line here.
+
+use clap::{Arg, ArgAction, ArgMatches, Command};
+use serde_json::{Map, Value};
+
+use okta_connector::actions::{self, ActionDef};
+
+/// (group, verb, action): `okta-connector GROUP VERB` runs ACTION.
+pub const FRIENDLY: &[(&str, &str, &str)] = &[
+    ("users", "search", "search_users"),
+    ("users", "get", "get_user"),
+    ("users", "groups", "list_user_groups"),
+    ("groups", "list", "list_groups"),
+    ("groups", "get", "get_group"),
+    ("groups", "members", "list_group_members"),
+    ("apps", "list", "list_apps"),
+    ("apps", "get", "get_app"),
+    ("apps", "users", "list_app_users"),
+    ("logs", "search", "search_system_log"),
+    ("schema", "show", "get_user_schema"),
+    ("schema", "types", "list_user_types"),
+];
+
+const GROUP_ABOUT: &[(&str, &str)] = &[
+    ("users", "Find users (shortcuts for the user discovery actions)."),
+    ("groups", "Find groups and their members."),
+    ("apps", "Find apps and their assigned users."),
+    ("logs", "Search the System Log."),
+    ("schema", "Show the user profile schema and user types."),
+];
+
+/// The friendly subcommands, to add to the CLI.
+pub fn commands() -> Vec<Command> {
+    GROUP_ABOUT
+        .iter()
+        .map(|(group, about)| {
+            let verbs = FRIENDLY.iter().filter(|(g, _, _)| g == group).map(|(_, verb, name)| {
+                let action = actions::find(name).expect("every friendly subcommand names a registered action");
+                verb_command(verb, action)
+            });
+            Command::new(*group).about(*about).subcommand_required(true).subcommands(verbs)
+        })
+        .collect()
+}
+
+/// The action a parsed friendly subcommand runs, with its input built from the flags.
+pub fn action_input(group: &str, matches: &ArgMatches) -> Option<Result<(&'static ActionDef, Value), String>> {
+    let (verb, verb_matches) = matches.subcommand()?;
+    let (_, _, name) = FRIENDLY.iter().find(|(g, v, _)| *g == group && *v == verb)?;
+    let action = actions::find(name)?;
+    Some(input_from_flags(action, verb_matches).map(|input| (action, input)))
+}
+
+pub fn is_friendly(group: &str) -> bool {
+    GROUP_ABOUT.iter().any(|(g, _)| *g == group)
+}
+
+/// An input property as the CLI sees it.
+struct Property {
+    name: String,
+    kind: Kind,
+    help: String,
+    required: bool,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    Text,
+    Integer,
+    Bool,
+}
+
+fn properties(action: &ActionDef) -> Vec<Property> {
+    let schema = action.input_schema();
+    let required: Vec<&str> = schema["required"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    let Some(props) = schema["properties"].as_object() else {
+        return Vec::new();
+    };
+    props
+        .iter()
+        .map(|(name, spec)| Property {
+            name: name.clone(),
+            kind: kind(spec),
+            help: spec["description"].as_str().unwrap_or_default().to_string(),
+            required: required.contains(&name.as_str()),
+        })
+        .collect()
+}
+
+fn kind(spec: &Value) -> Kind {
+    let types: Vec<&str> = match &spec["type"] {
+        Value::String(t) => vec![t.as_str()],
+        Value::Array(ts) => ts.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    };
+    if types.contains(&"integer") {
+        Kind::Integer
+    } else if types.contains(&"boolean") {
+        Kind::Bool
+    } else {
+        Kind::Text
+    }
+}
+
+/// `sortBy` → `sort-by`.
+fn flag_name(property: &str) -> String {
+    let mut flag = String::new();
+    for c in property.chars() {
+        if c.is_ascii_uppercase() {
+            flag.push('-');
+            flag.push(c.to_ascii_lowercase());
+        } else {
+            flag.push(c);
+        }
+    }
+    flag
+}
+
+fn verb_command(verb: &str, action: &ActionDef) -> Command {
+    let mut command = Command::new(verb.to_string()).about(format!("{} (action {})", action.summary, action.name));
+    for property in properties(action) {
+        let positional = action.positional == Some(property.name.as_str());
+        let mut arg = Arg::new(property.name.clone()).help(property.help.clone());
+        arg = if positional {
+            arg.required(property.required).value_name(property.name.to_uppercase())
+        } else {
+            let arg = arg.long(flag_name(&property.name)).required(property.required);
+            match property.kind {
+                Kind::Bool => arg.action(ArgAction::SetTrue),
+                Kind::Integer => arg.value_name("N").value_parser(clap::value_parser!(u64)),
+                Kind::Text => arg.value_name("TEXT"),
+            }
+        };
+        command = command.arg(arg);
+    }
+    command
+}
+
+fn input_from_flags(action: &ActionDef, matches: &ArgMatches) -> Result<Value, String> {
+    let mut input = Map::new();
+    for property in properties(action) {
+        let positional = action.positional == Some(property.name.as_str());
+        let value = match (property.kind, positional) {
+            (Kind::Bool, false) => matches.get_flag(&property.name).then_some(Value::Bool(true)),
+            (Kind::Integer, false) => matches.get_one::<u64>(&property.name).map(|n| Value::from(*n)),
+            _ => matches.get_one::<String>(&property.name).map(|s| Value::String(s.clone())),
+        };
+        if let Some(value) = value {
+            input.insert(property.name, value);
+        }
+    }
+    Ok(Value::Object(input))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_friendly_subcommand_parses() {
+        let cli = Command::new("t").subcommands(commands());
+        cli.clone().debug_assert();
+        let m = cli
+            .clone()
+            .try_get_matches_from(["t", "users", "search", "--search", "status eq \"ACTIVE\"", "--sort-by", "id", "--limit", "5"])
+            .unwrap();
+        let (group, sub) = m.subcommand().unwrap();
+        let (action, input) = action_input(group, sub).unwrap().unwrap();
+        assert_eq!(action.name, "search_users");
+        assert_eq!(input, serde_json::json!({"search": "status eq \"ACTIVE\"", "sortBy": "id", "limit": 5}));
+        let m = cli.try_get_matches_from(["t", "groups", "members", "00g1"]).unwrap();
+        let (group, sub) = m.subcommand().unwrap();
+        let (action, input) = action_input(group, sub).unwrap().unwrap();
+        assert_eq!(action.name, "list_group_members");
+        assert_eq!(input, serde_json::json!({"group": "00g1"}));
+    }
+
+    #[test]
+    fn flags_are_kebab_case() {
+        assert_eq!(flag_name("sortOrder"), "sort-order");
+        assert_eq!(flag_name("q"), "q");
+    }
+}
