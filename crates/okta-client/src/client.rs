@@ -125,7 +125,11 @@ impl Client {
     }
 
     /// Every item of a list, one page at a time, following `rel="next"` until there is none.
-    pub fn paginate<T: DeserializeOwned + Send + 'static>(&self, _path: &str, _query: Query) -> Pages<T> {
+    pub fn paginate<T: DeserializeOwned + Send + 'static>(
+        &self,
+        _path: &str,
+        _query: Query,
+    ) -> Pages<T> {
         todo!("client-core")
     }
 

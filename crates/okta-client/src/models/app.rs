@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::common::{Links, Nullable, Timestamp, string_enum};
+use super::common::{Links, Nullable, Timestamp, catch_all, string_enum};
 
 /// An app integration. `settings` and `credentials` differ per sign-on mode, so they stay JSON.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -29,9 +29,17 @@ pub struct Application {
     pub settings: Nullable<Value>,
     #[serde(default, skip_serializing_if = "Nullable::is_absent")]
     pub credentials: Nullable<Value>,
-    #[serde(rename = "_links", default, skip_serializing_if = "Nullable::is_absent")]
+    #[serde(
+        rename = "_links",
+        default,
+        skip_serializing_if = "Nullable::is_absent"
+    )]
     pub links: Nullable<Links>,
-    #[serde(rename = "_embedded", default, skip_serializing_if = "Nullable::is_absent")]
+    #[serde(
+        rename = "_embedded",
+        default,
+        skip_serializing_if = "Nullable::is_absent"
+    )]
     pub embedded: Nullable<Map<String, Value>>,
     /// Every field not typed above, kept so a round trip loses nothing.
     #[serde(flatten)]
@@ -90,9 +98,17 @@ pub struct AppUser {
     /// The app-specific profile (its schema belongs to the app).
     #[serde(default, skip_serializing_if = "Nullable::is_absent")]
     pub profile: Nullable<Map<String, Value>>,
-    #[serde(rename = "_links", default, skip_serializing_if = "Nullable::is_absent")]
+    #[serde(
+        rename = "_links",
+        default,
+        skip_serializing_if = "Nullable::is_absent"
+    )]
     pub links: Nullable<Links>,
-    #[serde(rename = "_embedded", default, skip_serializing_if = "Nullable::is_absent")]
+    #[serde(
+        rename = "_embedded",
+        default,
+        skip_serializing_if = "Nullable::is_absent"
+    )]
     pub embedded: Nullable<Map<String, Value>>,
     /// Every field not typed above, kept so a round trip loses nothing.
     #[serde(flatten)]
@@ -123,3 +139,7 @@ pub struct AppUserCredentials {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
+
+catch_all!(Application);
+catch_all!(AppUser, credentials = "credentials");
+catch_all!(AppUserCredentials);

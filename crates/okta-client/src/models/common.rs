@@ -177,3 +177,78 @@ macro_rules! string_enum {
     };
 }
 pub(crate) use string_enum;
+
+/// Models that keep unknown fields in a catch-all can list them: the key paths (`profile.costCenter`,
+/// `target[].detailEntry`) that landed in an `extra` map anywhere inside. Useful to see what a
+/// response carries that the models do not type (and in tests against recorded traffic).
+pub trait CatchAll {
+    /// Appends the untyped key paths under `prefix` to `out`.
+    fn collect_untyped(&self, prefix: &str, out: &mut Vec<String>);
+
+    /// The untyped key paths of this value.
+    fn untyped_fields(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        self.collect_untyped("", &mut out);
+        out
+    }
+}
+
+/// `prefix.key`, or `key` at the top.
+pub(crate) fn join_path(prefix: &str, key: &str) -> String {
+    if prefix.is_empty() {
+        key.to_string()
+    } else {
+        format!("{prefix}.{key}")
+    }
+}
+
+impl<T: CatchAll> CatchAll for Nullable<T> {
+    fn collect_untyped(&self, prefix: &str, out: &mut Vec<String>) {
+        if let Nullable::Value(v) = self {
+            v.collect_untyped(prefix, out);
+        }
+    }
+}
+
+impl<T: CatchAll> CatchAll for Option<T> {
+    fn collect_untyped(&self, prefix: &str, out: &mut Vec<String>) {
+        if let Some(v) = self {
+            v.collect_untyped(prefix, out);
+        }
+    }
+}
+
+impl<T: CatchAll> CatchAll for Vec<T> {
+    fn collect_untyped(&self, prefix: &str, out: &mut Vec<String>) {
+        let prefix = format!("{prefix}[]");
+        for item in self {
+            item.collect_untyped(&prefix, out);
+        }
+    }
+}
+
+impl<T: CatchAll> CatchAll for indexmap::IndexMap<String, T> {
+    fn collect_untyped(&self, prefix: &str, out: &mut Vec<String>) {
+        let prefix = join_path(prefix, "*");
+        for item in self.values() {
+            item.collect_untyped(&prefix, out);
+        }
+    }
+}
+
+/// Implements [`CatchAll`] for a struct with an `extra` map and the given typed children.
+macro_rules! catch_all {
+    ($ty:ty $(, $field:ident = $name:literal)* $(,)?) => {
+        impl $crate::models::CatchAll for $ty {
+            fn collect_untyped(&self, prefix: &str, out: &mut Vec<String>) {
+                out.extend(self.extra.keys().map(|k| $crate::models::common::join_path(prefix, k)));
+                $($crate::models::CatchAll::collect_untyped(
+                    &self.$field,
+                    &$crate::models::common::join_path(prefix, $name),
+                    out,
+                );)*
+            }
+        }
+    };
+}
+pub(crate) use catch_all;

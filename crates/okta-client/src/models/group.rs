@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::common::{Links, Nullable, Timestamp, string_enum};
+use super::common::{Links, Nullable, Timestamp, catch_all, string_enum};
 
 /// An Okta group.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -21,9 +21,17 @@ pub struct Group {
     #[serde(rename = "type", default, skip_serializing_if = "Nullable::is_absent")]
     pub group_type: Nullable<GroupType>,
     pub profile: GroupProfile,
-    #[serde(rename = "_links", default, skip_serializing_if = "Nullable::is_absent")]
+    #[serde(
+        rename = "_links",
+        default,
+        skip_serializing_if = "Nullable::is_absent"
+    )]
     pub links: Nullable<Links>,
-    #[serde(rename = "_embedded", default, skip_serializing_if = "Nullable::is_absent")]
+    #[serde(
+        rename = "_embedded",
+        default,
+        skip_serializing_if = "Nullable::is_absent"
+    )]
     pub embedded: Nullable<Map<String, Value>>,
     /// Every field not typed above, kept so a round trip loses nothing.
     #[serde(flatten)]
@@ -59,3 +67,6 @@ pub struct GroupProfile {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
+
+catch_all!(Group, profile = "profile");
+catch_all!(GroupProfile);

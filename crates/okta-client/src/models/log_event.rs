@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Number, Value};
 
-use super::common::{Nullable, Timestamp, string_enum};
+use super::common::{Nullable, Timestamp, catch_all, string_enum};
 
 /// One System Log event.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -193,14 +193,23 @@ pub struct LogTransaction {
     pub extra: Map<String, Value>,
 }
 
-/// Free-form diagnostic data (`debugData` is a string map in practice, kept as JSON).
+/// Free-form diagnostic data.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DebugContext {
+    /// A string map from the API; kept as any JSON because edited exports carry other shapes
+    /// (`""`), and one odd event should not fail a whole page.
     #[serde(default, skip_serializing_if = "Nullable::is_absent")]
-    pub debug_data: Nullable<Map<String, Value>>,
+    pub debug_data: Nullable<Value>,
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl DebugContext {
+    /// One `debugData` entry as text (`requestUri`, `threatSuspected`, `behaviors`, ...).
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.debug_data.get()?.get(key)?.as_str()
+    }
 }
 
 /// How the actor authenticated.
@@ -268,3 +277,32 @@ pub struct IpAddress {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
+
+catch_all!(
+    LogEvent,
+    actor = "actor",
+    client = "client",
+    outcome = "outcome",
+    target = "target",
+    transaction = "transaction",
+    debug_context = "debugContext",
+    authentication_context = "authenticationContext",
+    security_context = "securityContext",
+    request = "request",
+);
+catch_all!(LogActor);
+catch_all!(
+    LogClient,
+    user_agent = "userAgent",
+    geographical_context = "geographicalContext"
+);
+catch_all!(UserAgent);
+catch_all!(GeographicalContext, geolocation = "geolocation");
+catch_all!(Geolocation);
+catch_all!(LogOutcome);
+catch_all!(LogTransaction);
+catch_all!(DebugContext);
+catch_all!(AuthenticationContext);
+catch_all!(SecurityContext);
+catch_all!(LogRequest, ip_chain = "ipChain");
+catch_all!(IpAddress, geographical_context = "geographicalContext");

@@ -15,7 +15,7 @@ mod user;
 mod user_type;
 
 pub use app::{AppStatus, AppUser, AppUserCredentials, AppUserStatus, Application, SignOnMode};
-pub use common::{Links, Nullable, Timestamp};
+pub use common::{CatchAll, Links, Nullable, Timestamp};
 pub use group::{Group, GroupProfile, GroupType};
 pub use log_event::{
     AuthenticationContext, DebugContext, GeographicalContext, Geolocation, IpAddress, LogActor,
@@ -32,3 +32,7 @@ pub use user_type::UserType;
 
 /// Okta's error body lives with the error type; re-exported here with the other models.
 pub use crate::error::{ErrorBody, ErrorCause};
+
+// The error body is defined with the error type, outside this module, so its impl lives here.
+common::catch_all!(ErrorBody, error_causes = "errorCauses");
+common::catch_all!(ErrorCause);

@@ -5,7 +5,7 @@ use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Number, Value};
 
-use super::common::{Links, Nullable, Timestamp};
+use super::common::{Links, Nullable, Timestamp, catch_all};
 
 /// A user schema (JSON Schema draft 4 with Okta's extensions).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -13,7 +13,11 @@ use super::common::{Links, Nullable, Timestamp};
 pub struct UserSchema {
     /// The schema's URL (`https://acme.okta.com/meta/schemas/user/default`).
     pub id: String,
-    #[serde(rename = "$schema", default, skip_serializing_if = "Nullable::is_absent")]
+    #[serde(
+        rename = "$schema",
+        default,
+        skip_serializing_if = "Nullable::is_absent"
+    )]
     pub schema: Nullable<String>,
     #[serde(default, skip_serializing_if = "Nullable::is_absent")]
     pub name: Nullable<String>,
@@ -29,7 +33,11 @@ pub struct UserSchema {
     pub last_updated: Nullable<Timestamp>,
     #[serde(default, skip_serializing_if = "Nullable::is_absent")]
     pub definitions: Nullable<SchemaDefinitions>,
-    #[serde(rename = "_links", default, skip_serializing_if = "Nullable::is_absent")]
+    #[serde(
+        rename = "_links",
+        default,
+        skip_serializing_if = "Nullable::is_absent"
+    )]
     pub links: Nullable<Links>,
     /// Every field not typed above (`properties`, ...), kept so a round trip loses nothing.
     #[serde(flatten)]
@@ -171,3 +179,9 @@ pub struct SchemaPermission {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
+
+catch_all!(UserSchema, definitions = "definitions");
+catch_all!(SchemaDefinitions, base = "base", custom = "custom");
+catch_all!(SchemaSection, properties = "properties");
+catch_all!(SchemaAttribute, permissions = "permissions");
+catch_all!(SchemaPermission);

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::common::{Links, Nullable, Timestamp, string_enum};
+use super::common::{Links, Nullable, Timestamp, catch_all, string_enum};
 
 /// An Okta user.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -33,9 +33,17 @@ pub struct User {
     pub profile: UserProfile,
     #[serde(default, skip_serializing_if = "Nullable::is_absent")]
     pub credentials: Nullable<UserCredentials>,
-    #[serde(rename = "_links", default, skip_serializing_if = "Nullable::is_absent")]
+    #[serde(
+        rename = "_links",
+        default,
+        skip_serializing_if = "Nullable::is_absent"
+    )]
     pub links: Nullable<Links>,
-    #[serde(rename = "_embedded", default, skip_serializing_if = "Nullable::is_absent")]
+    #[serde(
+        rename = "_embedded",
+        default,
+        skip_serializing_if = "Nullable::is_absent"
+    )]
     pub embedded: Nullable<Map<String, Value>>,
     /// Every field not typed above, kept so a round trip loses nothing.
     #[serde(flatten)]
@@ -195,3 +203,19 @@ pub struct RecoveryQuestion {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
+
+catch_all!(
+    User,
+    profile = "profile",
+    credentials = "credentials",
+    user_type = "type"
+);
+catch_all!(TypeRef);
+catch_all!(UserProfile);
+catch_all!(
+    UserCredentials,
+    provider = "provider",
+    recovery_question = "recovery_question"
+);
+catch_all!(AuthProvider);
+catch_all!(RecoveryQuestion);

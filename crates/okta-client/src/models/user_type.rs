@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::common::{Links, Nullable, Timestamp};
+use super::common::{Links, Nullable, Timestamp, catch_all};
 
 /// A user type; each has its own user schema (see `_links.schema`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -27,7 +27,11 @@ pub struct UserType {
     pub last_updated: Nullable<Timestamp>,
     #[serde(default, skip_serializing_if = "Nullable::is_absent")]
     pub last_updated_by: Nullable<String>,
-    #[serde(rename = "_links", default, skip_serializing_if = "Nullable::is_absent")]
+    #[serde(
+        rename = "_links",
+        default,
+        skip_serializing_if = "Nullable::is_absent"
+    )]
     pub links: Nullable<Links>,
     /// Every field not typed above, kept so a round trip loses nothing.
     #[serde(flatten)]
@@ -42,3 +46,5 @@ impl UserType {
         href.rsplit('/').next().filter(|s| !s.is_empty())
     }
 }
+
+catch_all!(UserType);

@@ -1,1 +1,2 @@
 //! okta-client's one integration-test binary, one module per area.
+mod fixtures;
