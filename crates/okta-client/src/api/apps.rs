@@ -1,0 +1,82 @@
+//! `/api/v1/apps`.
+
+use crate::api::path;
+use crate::client::{Client, Query};
+use crate::error::Error;
+use crate::models::{AppUser, Application};
+use crate::page::Pages;
+
+/// The apps family: `client.apps()`.
+#[derive(Clone, Copy)]
+pub struct Apps<'c> {
+    client: &'c Client,
+}
+
+impl<'c> Apps<'c> {
+    pub(crate) fn new(client: &'c Client) -> Self {
+        Apps { client }
+    }
+
+    /// List apps: set `q` or `filter`, then [`ListApps::stream`].
+    pub fn list(&self) -> ListApps<'c> {
+        ListApps {
+            client: self.client,
+            q: None,
+            filter: None,
+            limit: None,
+        }
+    }
+
+    /// One app by id.
+    pub async fn get(&self, app_id: &str) -> Result<Application, Error> {
+        self.client
+            .get(&path("apps", app_id, ""), &Query::new())
+            .await
+    }
+
+    /// The users assigned to an app, with their app profiles.
+    pub fn users(&self, app_id: &str) -> Pages<AppUser> {
+        self.client
+            .paginate(&path("apps", app_id, "/users"), Query::new())
+    }
+}
+
+/// `GET /api/v1/apps`. The setters are the query string.
+#[derive(Clone)]
+pub struct ListApps<'c> {
+    client: &'c Client,
+    q: Option<String>,
+    filter: Option<String>,
+    limit: Option<u32>,
+}
+
+impl ListApps<'_> {
+    /// Prefix match on the app's name or label.
+    pub fn q(mut self, q: impl Into<String>) -> Self {
+        self.q = Some(q.into());
+        self
+    }
+    /// The limited filter syntax (`status eq "ACTIVE"`, `name eq "bookmark"`).
+    pub fn filter(mut self, filter: impl Into<String>) -> Self {
+        self.filter = Some(filter.into());
+        self
+    }
+    /// Page size.
+    pub fn limit(mut self, limit: u32) -> Self {
+        self.limit = Some(limit);
+        self
+    }
+
+    /// The query string this list sends.
+    pub fn query(&self) -> Query {
+        Query::new()
+            .opt("q", self.q.as_ref())
+            .opt("filter", self.filter.as_ref())
+            .opt("limit", self.limit)
+    }
+
+    /// Every matching app, one page at a time.
+    pub fn stream(self) -> Pages<Application> {
+        self.client.paginate("/api/v1/apps", self.query())
+    }
+}

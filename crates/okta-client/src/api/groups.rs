@@ -1,0 +1,104 @@
+//! `/api/v1/groups`.
+
+use crate::api::path;
+use crate::client::{Client, Query};
+use crate::error::Error;
+use crate::models::{Application, Group, User};
+use crate::page::Pages;
+
+/// The groups family: `client.groups()`.
+#[derive(Clone, Copy)]
+pub struct Groups<'c> {
+    client: &'c Client,
+}
+
+impl<'c> Groups<'c> {
+    pub(crate) fn new(client: &'c Client) -> Self {
+        Groups { client }
+    }
+
+    /// List or search groups: set `q`, `filter` or `search`, then [`ListGroups::stream`].
+    pub fn list(&self) -> ListGroups<'c> {
+        ListGroups {
+            client: self.client,
+            q: None,
+            filter: None,
+            search: None,
+            limit: None,
+            expand: None,
+        }
+    }
+
+    /// One group by id.
+    pub async fn get(&self, group_id: &str) -> Result<Group, Error> {
+        self.client
+            .get(&path("groups", group_id, ""), &Query::new())
+            .await
+    }
+
+    /// The group's members.
+    pub fn members(&self, group_id: &str) -> Pages<User> {
+        self.client
+            .paginate(&path("groups", group_id, "/users"), Query::new())
+    }
+
+    /// The apps assigned to the group.
+    pub fn apps(&self, group_id: &str) -> Pages<Application> {
+        self.client
+            .paginate(&path("groups", group_id, "/apps"), Query::new())
+    }
+}
+
+/// `GET /api/v1/groups`. The setters are the query string.
+#[derive(Clone)]
+pub struct ListGroups<'c> {
+    client: &'c Client,
+    q: Option<String>,
+    filter: Option<String>,
+    search: Option<String>,
+    limit: Option<u32>,
+    expand: Option<String>,
+}
+
+impl ListGroups<'_> {
+    /// Prefix match on the group name.
+    pub fn q(mut self, q: impl Into<String>) -> Self {
+        self.q = Some(q.into());
+        self
+    }
+    /// The limited filter syntax (`type eq "OKTA_GROUP"`).
+    pub fn filter(mut self, filter: impl Into<String>) -> Self {
+        self.filter = Some(filter.into());
+        self
+    }
+    /// The full search expression (`profile.name sw "Eng"`).
+    pub fn search(mut self, search: impl Into<String>) -> Self {
+        self.search = Some(search.into());
+        self
+    }
+    /// Page size.
+    pub fn limit(mut self, limit: u32) -> Self {
+        self.limit = Some(limit);
+        self
+    }
+    /// Embed more in `_embedded` (`stats`, `app`).
+    pub fn expand(mut self, expand: impl Into<String>) -> Self {
+        self.expand = Some(expand.into());
+        self
+    }
+
+    /// The query string this list sends.
+    pub fn query(&self) -> Query {
+        Query::new()
+            .opt("q", self.q.as_ref())
+            .opt("filter", self.filter.as_ref())
+            .opt("search", self.search.as_ref())
+            .opt("limit", self.limit)
+            .opt("expand", self.expand.as_ref())
+    }
+
+    /// Every matching group, one page at a time.
+    pub fn stream(self) -> Pages<Group> {
+        self.client.paginate("/api/v1/groups", self.query())
+    }
+}
