@@ -38,17 +38,19 @@ impl Action for ListApps {
     }
 
     fn run(client: Client, input: ListAppsInput) -> ActionFuture {
-        let mut list = client.apps().list();
-        if let Some(q) = input.q {
-            list = list.q(q);
-        }
-        if let Some(filter) = input.filter {
-            list = list.filter(filter);
-        }
-        if let Some(limit) = input.limit {
-            list = list.limit(limit);
-        }
-        Box::pin(async move { Ok(stream_values(list.stream(), input.max)) })
+        Box::pin(async move {
+            let mut list = client.apps().list();
+            if let Some(q) = input.q {
+                list = list.q(q);
+            }
+            if let Some(filter) = input.filter {
+                list = list.filter(filter);
+            }
+            if let Some(limit) = input.limit {
+                list = list.limit(limit);
+            }
+            Ok(stream_values(list.stream(), input.max))
+        })
     }
 }
 
@@ -106,10 +108,9 @@ impl Action for ListAppUsers {
     }
 
     fn run(client: Client, input: ListAppUsersInput) -> ActionFuture {
-        let mut users = client.apps().users(&input.app);
-        if let Some(limit) = input.limit {
-            users = users.limit(limit);
-        }
-        Box::pin(async move { Ok(stream_values(users.stream(), input.max)) })
+        Box::pin(async move {
+            let users = client.apps().users_limited(&input.app, input.limit);
+            Ok(stream_values(users, input.max))
+        })
     }
 }

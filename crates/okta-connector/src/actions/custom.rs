@@ -41,27 +41,49 @@ impl Action for CustomApiCall {
 
     fn check(input: &CustomApiCallInput) -> Result<(), String> {
         method(&input.method)?;
-        okta_client::api::custom::check_path(&input.path).map_err(|e| e.to_string())
+        okta_client::api::custom::validate_api_path(&input.path).map_err(|e| e.message)
     }
 
     fn run(client: Client, input: CustomApiCallInput) -> ActionFuture {
         Box::pin(async move {
             let method = method(&input.method).map_err(ActionError::Input)?;
             let query = Query(input.query.into_iter().collect());
+            if method == Method::GET && input.paginate.unwrap_or(true) && input.body.is_none() {
+                return first_page_then_the_rest(client, &input.path, query).await;
+            }
             let call = client.custom(method, &input.path).query(query);
             let call = match input.body {
                 Some(body) => call.body(body),
                 None => call,
             };
-            if input.paginate.unwrap_or(true) {
-                match call.send_paginated().await? {
-                    okta_client::api::custom::Answer::List(items) => Ok(ActionOutput::Stream(Box::pin(items))),
-                    okta_client::api::custom::Answer::One(value) => Ok(ActionOutput::One(value)),
-                }
-            } else {
-                Ok(ActionOutput::One(call.send().await?))
-            }
+            Ok(ActionOutput::One(call.send().await?))
         })
+    }
+}
+
+/// A GET answers an object or a list, and only the answer tells which: the first page decides; a list
+/// goes on through its `next` links one page at a time.
+async fn first_page_then_the_rest(client: Client, path: &str, query: Query) -> Result<ActionOutput, ActionError> {
+    use futures_util::StreamExt;
+    okta_client::api::custom::validate_api_path(path)?;
+    let response = client.send(Method::GET, path, &query, None).await?;
+    let body: Value = if response.body.iter().all(u8::is_ascii_whitespace) {
+        Value::Null
+    } else {
+        serde_json::from_slice(&response.body).map_err(|e| {
+            okta_client::Error::new(okta_client::ErrorKind::Decode, format!("the answer is not JSON: {e}"))
+        })?
+    };
+    let Value::Array(first) = body else {
+        return Ok(ActionOutput::One(body));
+    };
+    let first = futures_util::stream::iter(first.into_iter().map(Ok));
+    match okta_client::page::next_link(&response.headers, client.org_url()) {
+        Some(next) => {
+            let rest = client.paginate::<Value>(next.as_str(), Query::new());
+            Ok(ActionOutput::Stream(Box::pin(first.chain(rest))))
+        }
+        None => Ok(ActionOutput::Stream(Box::pin(first))),
     }
 }
 

@@ -45,20 +45,22 @@ impl Action for ListGroups {
     }
 
     fn run(client: Client, input: ListGroupsInput) -> ActionFuture {
-        let mut list = client.groups().list();
-        if let Some(q) = input.q {
-            list = list.q(q);
-        }
-        if let Some(filter) = input.filter {
-            list = list.filter(filter);
-        }
-        if let Some(search) = input.search {
-            list = list.search(search);
-        }
-        if let Some(limit) = input.limit {
-            list = list.limit(limit);
-        }
-        Box::pin(async move { Ok(stream_values(list.stream(), input.max)) })
+        Box::pin(async move {
+            let mut list = client.groups().list();
+            if let Some(q) = input.q {
+                list = list.q(q);
+            }
+            if let Some(filter) = input.filter {
+                list = list.filter(filter);
+            }
+            if let Some(search) = input.search {
+                list = list.search(search);
+            }
+            if let Some(limit) = input.limit {
+                list = list.limit(limit);
+            }
+            Ok(stream_values(list.stream(), input.max))
+        })
     }
 }
 
@@ -116,10 +118,9 @@ impl Action for ListGroupMembers {
     }
 
     fn run(client: Client, input: ListGroupMembersInput) -> ActionFuture {
-        let mut members = client.groups().members(&input.group);
-        if let Some(limit) = input.limit {
-            members = members.limit(limit);
-        }
-        Box::pin(async move { Ok(stream_values(members.stream(), input.max)) })
+        Box::pin(async move {
+            let members = client.groups().members_limited(&input.group, input.limit);
+            Ok(stream_values(members, input.max))
+        })
     }
 }

@@ -85,7 +85,7 @@ impl Action for SearchSystemLog {
                 search = search.q(q);
             }
             if let Some(order) = input.sort_order {
-                search = search.sort_order(order.as_str().to_ascii_uppercase());
+                search = search.sort_order(order.into());
             }
             search = search.limit(input.limit.unwrap_or(1000));
             Ok(stream_values(search.stream(), input.max))

@@ -49,11 +49,11 @@ pub enum SortOrder {
     DESCENDING,
 }
 
-impl SortOrder {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SortOrder::ASCENDING => "ascending",
-            SortOrder::DESCENDING => "descending",
+impl From<SortOrder> for okta_client::api::SortOrder {
+    fn from(order: SortOrder) -> Self {
+        match order {
+            SortOrder::ASCENDING => okta_client::api::SortOrder::Ascending,
+            SortOrder::DESCENDING => okta_client::api::SortOrder::Descending,
         }
     }
 }
@@ -105,26 +105,28 @@ impl Action for SearchUsers {
     }
 
     fn run(client: Client, input: SearchUsersInput) -> ActionFuture {
-        let mut list = client.users().list();
-        if let Some(q) = input.q {
-            list = list.q(q);
-        }
-        if let Some(filter) = input.filter {
-            list = list.filter(filter);
-        }
-        if let Some(search) = input.search {
-            list = list.search(search);
-        }
-        if let Some(sort_by) = input.sort_by {
-            list = list.sort_by(sort_by);
-        }
-        if let Some(order) = input.sort_order {
-            list = list.sort_order(order.as_str());
-        }
-        if let Some(limit) = input.limit {
-            list = list.limit(limit);
-        }
-        Box::pin(async move { Ok(stream_values(list.stream(), input.max)) })
+        Box::pin(async move {
+            let mut list = client.users().list();
+            if let Some(q) = input.q {
+                list = list.q(q);
+            }
+            if let Some(filter) = input.filter {
+                list = list.filter(filter);
+            }
+            if let Some(search) = input.search {
+                list = list.search(search);
+            }
+            if let Some(sort_by) = input.sort_by {
+                list = list.sort_by(sort_by);
+            }
+            if let Some(order) = input.sort_order {
+                list = list.sort_order(order.into());
+            }
+            if let Some(limit) = input.limit {
+                list = list.limit(limit);
+            }
+            Ok(stream_values(list.stream(), input.max))
+        })
     }
 }
 
