@@ -25,7 +25,10 @@ fn main() -> std::process::ExitCode {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
-            std::process::ExitCode::FAILURE
+            let code = e
+                .downcast_ref::<commands::Exit>()
+                .map_or(1, |exit| exit.code);
+            std::process::ExitCode::from(code)
         }
     }
 }

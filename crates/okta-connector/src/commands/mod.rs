@@ -38,6 +38,22 @@ impl Context {
     }
 }
 
+/// An error that chooses the process's exit status (any other error exits with 1). Its message is
+/// printed like any error's.
+#[derive(Debug)]
+pub struct Exit {
+    pub code: u8,
+    pub message: String,
+}
+
+impl std::fmt::Display for Exit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Exit {}
+
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let ctx = Context::from_args(cli.global);
     match cli.command {

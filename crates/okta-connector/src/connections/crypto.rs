@@ -190,7 +190,8 @@ fn create_key_file(state_dir: &Path, path: &Path) -> anyhow::Result<[u8; 32]> {
             return parse_key(&text);
         }
         Err(e) => {
-            return Err(e).with_context(|| format!("cannot create the key file {}", path.display()));
+            return Err(e)
+                .with_context(|| format!("cannot create the key file {}", path.display()));
         }
     };
     writeln!(file, "{}", encode_hex(&key))

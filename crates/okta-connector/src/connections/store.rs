@@ -44,7 +44,7 @@ impl AuthKind {
         }
     }
 
-    fn parse(text: &str) -> anyhow::Result<Self> {
+    pub fn parse(text: &str) -> anyhow::Result<Self> {
         match text {
             "api_token" => Ok(AuthKind::ApiToken),
             other => bail!(
