@@ -1,20 +1,23 @@
 //! The client: auth, pacing, retries, JSON, pagination.
-//!
-//! CONTRACT (signatures are fixed; bodies are filled in by the client-core work):
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use bytes::Bytes;
+use futures_util::StreamExt;
+use reqwest::header::{self, HeaderMap, HeaderValue};
 use reqwest::{Method, Url};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::auth::Auth;
-use crate::error::Error;
-use crate::page::{LogPoll, LogStart, Pages};
-use crate::retry::RetryPolicy;
-use crate::transport::{Response, Transport};
+use crate::clock::{Clock, TokioClock};
+use crate::error::{Error, ErrorBody, ErrorKind};
+use crate::governor::{Admission, Governor, GovernorConfig, bucket_key};
+use crate::page::{LogPoll, LogStart, Page, Pages, next_link};
+use crate::retry::{self, Decision, Outcome, RateLimitHeaders, RetryPolicy};
+use crate::transport::{HttpTransport, Request, Response, Transport};
 
 /// Everything a client needs. `ClientConfig::new` gives the defaults.
 #[derive(Clone, Debug)]
@@ -66,27 +69,61 @@ impl Query {
 /// Cheap to clone; clones share the connection pool, the governor and the auth state.
 #[derive(Clone)]
 pub struct Client {
-    #[allow(dead_code)]
     inner: Arc<Inner>,
 }
 
 struct Inner {
-    #[allow(dead_code)]
     config: ClientConfig,
-    #[allow(dead_code)]
     transport: Arc<dyn Transport>,
+    clock: Arc<dyn Clock>,
+    governor: Governor,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("org_url", &self.inner.config.org_url.as_str())
+            .field("auth", &self.inner.config.auth.kind())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Client {
     /// A client over [`crate::HttpTransport`].
-    pub fn new(_config: ClientConfig) -> Result<Self, Error> {
-        todo!("client-core")
+    pub fn new(config: ClientConfig) -> Result<Self, Error> {
+        Ok(Client::with_transport(
+            config,
+            Arc::new(HttpTransport::new()?),
+        ))
     }
 
     /// A client over any transport (tests, replay servers).
     pub fn with_transport(config: ClientConfig, transport: Arc<dyn Transport>) -> Self {
+        Client::build(config, transport, Arc::new(TokioClock))
+    }
+
+    /// The same client with another clock: tests pass a [`crate::clock::ManualClock`] so retry
+    /// waits and pacing are recorded instead of slept. The governor starts afresh.
+    pub fn with_clock(self, clock: Arc<dyn Clock>) -> Self {
+        Client::build(
+            self.inner.config.clone(),
+            self.inner.transport.clone(),
+            clock,
+        )
+    }
+
+    fn build(config: ClientConfig, transport: Arc<dyn Transport>, clock: Arc<dyn Clock>) -> Self {
+        let governor = Governor::new(GovernorConfig {
+            max_share: config.max_bucket_share.clamp(0.01, 1.0),
+            ..GovernorConfig::default()
+        });
         Client {
-            inner: Arc::new(Inner { config, transport }),
+            inner: Arc::new(Inner {
+                config,
+                transport,
+                clock,
+                governor,
+            }),
         }
     }
 
@@ -94,44 +131,402 @@ impl Client {
         &self.inner.config.org_url
     }
 
+    /// The client's configuration.
+    pub fn config(&self) -> &ClientConfig {
+        &self.inner.config
+    }
+
     /// One API call: `path` is under the org (`/api/v1/users`) or an absolute URL on the org (a `next`
     /// link); anything else is refused so the token never leaves the org. Auth, pacing and retries
     /// applied; a non-2xx answer is an `Err`.
     pub async fn send(
         &self,
-        _method: Method,
-        _path: &str,
-        _query: &Query,
-        _body: Option<&Value>,
+        method: Method,
+        path: &str,
+        query: &Query,
+        body: Option<&Value>,
     ) -> Result<Response, Error> {
-        todo!("client-core")
+        let url = self.url(path, query)?;
+        let body = body.map(to_json).transpose()?;
+        self.execute(method, url, body).await
     }
 
     /// GET and parse the JSON body.
-    pub async fn get<T: DeserializeOwned>(&self, _path: &str, _query: &Query) -> Result<T, Error> {
-        todo!("client-core")
+    pub async fn get<T: DeserializeOwned>(&self, path: &str, query: &Query) -> Result<T, Error> {
+        self.json::<T, Value>(Method::GET, path, query, None).await
     }
 
     /// Any method with an optional JSON body; parses the answer (use `Value` for "whatever comes
     /// back", `()` is not supported: use [`Client::send`] for 204s).
     pub async fn json<T: DeserializeOwned, B: Serialize + ?Sized>(
         &self,
-        _method: Method,
-        _path: &str,
-        _query: &Query,
-        _body: Option<&B>,
+        method: Method,
+        path: &str,
+        query: &Query,
+        body: Option<&B>,
     ) -> Result<T, Error> {
-        todo!("client-core")
+        let url = self.url(path, query)?;
+        let body = body.map(to_json).transpose()?;
+        let response = self.execute(method.clone(), url.clone(), body).await?;
+        decode(&method, &url, &response)
     }
 
     /// Every item of a list, one page at a time, following `rel="next"` until there is none.
-    pub fn paginate<T: DeserializeOwned + Send + 'static>(&self, _path: &str, _query: Query) -> Pages<T> {
-        todo!("client-core")
+    pub fn paginate<T: DeserializeOwned + Send + 'static>(
+        &self,
+        path: &str,
+        query: Query,
+    ) -> Pages<T> {
+        Pages::from_stream(self.pages::<T>(path, query).flat_map(|page| {
+            let items: Vec<Result<T, Error>> = match page {
+                Ok(page) => page.items.into_iter().map(Ok).collect(),
+                Err(e) => vec![Err(e)],
+            };
+            futures_util::stream::iter(items)
+        }))
+    }
+
+    /// The pages of a list, each with its `next` link (for callers that checkpoint a cursor).
+    pub fn pages<T: DeserializeOwned + Send + 'static>(
+        &self,
+        path: &str,
+        query: Query,
+    ) -> Pages<Page<T>> {
+        let first = self.url(path, &query);
+        let state = (self.clone(), Some(first));
+        Pages::from_stream(futures_util::stream::unfold(
+            state,
+            |(client, next)| async move {
+                let page = match next? {
+                    Ok(url) => client.page::<T>(url).await,
+                    Err(e) => Err(e),
+                };
+                let next = match &page {
+                    Ok(p) => p.next.clone().map(Ok),
+                    Err(_) => None,
+                };
+                Some((page, (client, next)))
+            },
+        ))
     }
 
     /// One System Log poll (no `until`, ascending): events page by page until the first empty page;
     /// then the stream ends and [`LogPoll::cursor`] is the `next` link to resume from.
-    pub fn poll_logs(&self, _start: LogStart) -> LogPoll {
-        todo!("client-core")
+    pub fn poll_logs(&self, start: LogStart) -> LogPoll {
+        let first = match start {
+            LogStart::Since {
+                since,
+                filter,
+                q,
+                limit,
+            } => {
+                let query = Query::new()
+                    .push("since", since)
+                    .opt("filter", filter)
+                    .opt("q", q)
+                    .push("limit", limit);
+                self.url("/api/v1/logs", &query)
+            }
+            LogStart::Cursor(url) => self.url(url.as_str(), &Query::new()),
+        };
+        LogPoll::new(self.clone(), first)
+    }
+
+    /// GETs one page at `url` (already checked to be on the org).
+    pub(crate) async fn page<T: DeserializeOwned>(&self, url: Url) -> Result<Page<T>, Error> {
+        let response = self.execute(Method::GET, url.clone(), None).await?;
+        let items = decode(&Method::GET, &url, &response)?;
+        Ok(Page {
+            items,
+            next: next_link(&response.headers, &url),
+            request_id: request_id(&response.headers),
+            url,
+        })
+    }
+
+    /// The absolute URL of `path` with `query` appended, refused unless it is on the org's origin.
+    fn url(&self, path: &str, query: &Query) -> Result<Url, Error> {
+        let org = &self.inner.config.org_url;
+        let mut url = if path.starts_with('/') && !path.starts_with("//") {
+            org.join(path)
+        } else {
+            Url::parse(path)
+        }
+        .map_err(|e| {
+            Error::new(
+                ErrorKind::Invalid,
+                format!("{path:?} is neither a path under the org nor a URL: {e}"),
+            )
+        })?;
+        if url.origin() != org.origin() {
+            return Err(Error::new(
+                ErrorKind::Invalid,
+                format!(
+                    "refusing to send a request to {}: it is not the org {} (the credentials stay with the org)",
+                    url.origin().ascii_serialization(),
+                    org.origin().ascii_serialization()
+                ),
+            ));
+        }
+        url.set_fragment(None);
+        if !query.0.is_empty() {
+            url.query_pairs_mut()
+                .extend_pairs(query.0.iter().map(|(k, v)| (k, v)));
+        }
+        Ok(url)
+    }
+
+    /// Sends with pacing and retries until success, a final failure or the retry budget is spent.
+    async fn execute(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<Bytes>,
+    ) -> Result<Response, Error> {
+        let inner = &self.inner;
+        let policy = &inner.config.retry;
+        let key = bucket_key(method.as_str(), url.path());
+        let headers = self.headers(body.is_some())?;
+        let started = inner.clock.now();
+        let mut retry_for: Option<String> = None;
+        for attempt in 1.. {
+            self.pace(&key).await;
+            let mut request = Request {
+                method: method.clone(),
+                url: url.clone(),
+                headers: headers.clone(),
+                body: body.clone(),
+                timeout: Some(inner.config.request_timeout),
+            };
+            if attempt > 1 {
+                // Okta's SDKs tie a retry to the answer it repeats, for Okta's support to follow.
+                if let Some(id) = retry_for
+                    .as_deref()
+                    .and_then(|id| HeaderValue::from_str(id).ok())
+                {
+                    request.headers.insert("x-okta-retry-for", id);
+                }
+                request
+                    .headers
+                    .insert("x-okta-retry-count", HeaderValue::from(attempt - 1));
+            }
+            let result = inner.transport.send(request).await;
+            let now = inner.clock.now();
+            let elapsed = now.saturating_duration_since(started);
+            let (outcome_error, decision) = match result {
+                Ok(response) => {
+                    let limits = RateLimitHeaders::parse(&response.headers);
+                    inner.governor.observe(&key, now, Some(&limits));
+                    if response.status.is_success() {
+                        return Ok(response);
+                    }
+                    if response.status.is_redirection() {
+                        return Err(redirect_error(&method, &url, &response));
+                    }
+                    let outcome = Outcome::Status {
+                        status: response.status.as_u16(),
+                        headers: &response.headers,
+                    };
+                    let decision = retry::decide(
+                        policy,
+                        &method,
+                        attempt,
+                        elapsed,
+                        &outcome,
+                        retry::random_jitter(),
+                    );
+                    let retryable = !matches!(
+                        retry::classify(policy, &method, &outcome),
+                        retry::Class::Fatal(_)
+                    );
+                    retry_for = request_id(&response.headers);
+                    (api_error(&method, &url, &response, retryable), decision)
+                }
+                Err(e) => {
+                    inner.governor.observe(&key, now, None);
+                    let outcome = Outcome::Transport {
+                        kind: e.kind,
+                        sent: e.sent,
+                    };
+                    let decision = retry::decide(
+                        policy,
+                        &method,
+                        attempt,
+                        elapsed,
+                        &outcome,
+                        retry::random_jitter(),
+                    );
+                    let retryable = !matches!(
+                        retry::classify(policy, &method, &outcome),
+                        retry::Class::Fatal(_)
+                    );
+                    retry_for = None;
+                    let error = Error {
+                        retryable,
+                        ..Error::new(e.kind, format!("{method} {}: {}", url.path(), e.message))
+                    };
+                    (error, decision)
+                }
+            };
+            match decision {
+                Decision::Retry { after } => {
+                    tracing::debug!(%method, path = url.path(), attempt, ?after, error = %outcome_error, "retrying");
+                    inner.clock.sleep(after).await;
+                }
+                Decision::GiveUp { reason } => {
+                    let mut error = outcome_error;
+                    if attempt > 1 {
+                        error.message = format!("{} ({reason})", error.message);
+                    }
+                    return Err(error);
+                }
+            }
+        }
+        unreachable!("the retry loop returns")
+    }
+
+    /// Waits until the governor admits a request on `key`.
+    async fn pace(&self, key: &str) {
+        let inner = &self.inner;
+        loop {
+            match inner.governor.admit(key, inner.clock.now()) {
+                Admission::Go { after } => {
+                    if !after.is_zero() {
+                        inner.clock.sleep(after).await;
+                    }
+                    return;
+                }
+                Admission::Blocked { retry_in } => {
+                    tracing::debug!(
+                        key,
+                        ?retry_in,
+                        "rate-limit share used up; waiting for the reset"
+                    );
+                    inner.clock.sleep(retry_in).await;
+                }
+            }
+        }
+    }
+
+    fn headers(&self, json_body: bool) -> Result<HeaderMap, Error> {
+        let config = &self.inner.config;
+        let mut headers = HeaderMap::new();
+        let mut auth =
+            HeaderValue::from_str(config.auth.authorization().expose()).map_err(|_| {
+                Error::new(
+                    ErrorKind::Invalid,
+                    format!(
+                        "the {} contains characters not allowed in an HTTP header",
+                        config.auth.kind()
+                    ),
+                )
+            })?;
+        // Keeps the value out of hyper's and reqwest's Debug output.
+        auth.set_sensitive(true);
+        headers.insert(header::AUTHORIZATION, auth);
+        headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
+        if let Ok(ua) = HeaderValue::from_str(&config.user_agent) {
+            headers.insert(header::USER_AGENT, ua);
+        }
+        if json_body {
+            headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+        }
+        Ok(headers)
+    }
+}
+
+fn to_json<B: Serialize + ?Sized>(body: &B) -> Result<Bytes, Error> {
+    serde_json::to_vec(body).map(Bytes::from).map_err(|e| {
+        Error::new(
+            ErrorKind::Invalid,
+            format!("the request body could not be serialized: {e}"),
+        )
+    })
+}
+
+fn request_id(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get("x-okta-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
+/// Parses a 2xx body; a body that does not parse (truncated, another shape) is a `Decode` error.
+fn decode<T: DeserializeOwned>(
+    method: &Method,
+    url: &Url,
+    response: &Response,
+) -> Result<T, Error> {
+    serde_json::from_slice(&response.body).map_err(|e| {
+        let why = if e.is_eof() {
+            "the response ended early (truncated?)"
+        } else {
+            "the response is not the JSON this call returns"
+        };
+        Error {
+            status: Some(response.status.as_u16()),
+            request_id: request_id(&response.headers),
+            ..Error::new(
+                ErrorKind::Decode,
+                format!("{method} {}: {why}: {e}", url.path()),
+            )
+        }
+    })
+}
+
+/// A non-2xx answer as an error: Okta's error body when there is one (tolerating none or non-JSON).
+fn api_error(method: &Method, url: &Url, response: &Response, retryable: bool) -> Error {
+    let status = response.status;
+    let body: Option<ErrorBody> = serde_json::from_slice(&response.body).ok();
+    let kind = if status.as_u16() == 429 {
+        ErrorKind::RateLimited
+    } else {
+        ErrorKind::Api
+    };
+    let what = match status.as_u16() {
+        401 => "the credentials were not accepted",
+        403 => "permission denied",
+        404 => "not found",
+        429 => "rate limited",
+        400..=499 => "the request was refused",
+        _ => "Okta failed to answer",
+    };
+    let mut message = format!("{method} {}: {what} (HTTP {status})", url.path());
+    if let Some(summary) = body.as_ref().and_then(|b| b.error_summary.as_deref()) {
+        message = format!("{message}: {summary}");
+    }
+    Error {
+        kind,
+        status: Some(status.as_u16()),
+        body,
+        request_id: request_id(&response.headers),
+        retryable,
+        message,
+        location: None,
+    }
+}
+
+fn redirect_error(method: &Method, url: &Url, response: &Response) -> Error {
+    let location = response
+        .headers
+        .get(header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    Error {
+        status: Some(response.status.as_u16()),
+        request_id: request_id(&response.headers),
+        location: location.clone(),
+        ..Error::new(
+            ErrorKind::Redirect,
+            format!(
+                "{method} {}: Okta redirects (HTTP {}) to {}; redirects are not followed (an -admin domain answers this way: use the org's domain without -admin)",
+                url.path(),
+                response.status,
+                location.as_deref().unwrap_or("nowhere")
+            ),
+        )
     }
 }

@@ -11,9 +11,14 @@
 //! * Every failure is one [`Error`]: HTTP status, Okta's error body, the request id, and whether it is
 //!   worth retrying.
 
+// `Error` carries Okta's whole error body in public fields (the contract); it is returned only on
+// the rare failure path, so its size costs nothing worth a Box.
+#![allow(clippy::result_large_err)]
+
 pub mod api;
 pub mod auth;
 pub mod client;
+pub mod clock;
 pub mod error;
 pub mod governor;
 pub mod models;
@@ -24,6 +29,10 @@ pub mod transport;
 
 pub use auth::Auth;
 pub use client::{Client, ClientConfig, Query};
+pub use clock::{Clock, ManualClock, TokioClock};
 pub use error::{Error, ErrorBody, ErrorCause, ErrorKind};
+pub use governor::GovernorConfig;
+pub use page::{LogPoll, LogStart, Page, Pages};
+pub use retry::RetryPolicy;
 pub use secret::SecretString;
 pub use transport::{HttpTransport, Transport};

@@ -1,1 +1,4 @@
 //! okta-client's one integration-test binary, one module per area.
+
+mod common;
+mod sim;
