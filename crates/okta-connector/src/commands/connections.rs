@@ -249,7 +249,7 @@ async fn test(ctx: &Context, args: TestArgs) -> anyhow::Result<()> {
     let mut any_failed = false;
     let mut stop = false;
     for check in Check::ALL {
-        let call = format!("GET {}", check.path());
+        let call = check.call();
         if stop {
             println!(
                 "  skip  {:<20} {call}: not tried after the failure above",

@@ -30,6 +30,20 @@ impl Check {
         }
     }
 
+    /// The call as a user would write it: `GET /api/v1/logs?limit=1`.
+    pub fn call(self) -> String {
+        let query: Vec<String> = self
+            .query()
+            .0
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        match query.is_empty() {
+            true => format!("GET {}", self.path()),
+            false => format!("GET {}?{}", self.path(), query.join("&")),
+        }
+    }
+
     fn query(self) -> Query {
         match self {
             Check::SystemLog => Query::new().push("limit", 1),
@@ -97,7 +111,12 @@ pub fn explain(check: Check, error: &Error) -> Diagnosis {
         detail: detail.clone(),
         fix: fix.to_string(),
     };
-    match (error.kind, error.status, error.error_code()) {
+    // Some handshake failures reach us as connection errors; their words say TLS.
+    let kind = match error.kind {
+        ErrorKind::Connect if is_tls(&error.message) => ErrorKind::Tls,
+        kind => kind,
+    };
+    match (kind, error.status, error.error_code()) {
         (_, Some(401), _) => diagnosis(
             "bad or expired API token",
             "Okta did not accept the token: it is mistyped, revoked, or expired (a token expires after 30 \
@@ -192,6 +211,21 @@ pub fn explain(check: Check, error: &Error) -> Diagnosis {
     }
 }
 
+/// rustls's words for a failed handshake, for TLS failures that arrive as connection errors (a plain
+/// http server answering a TLS hello gives "received corrupt message of type InvalidContentType").
+fn is_tls(message: &str) -> bool {
+    let m = message.to_ascii_lowercase();
+    [
+        "tls",
+        "certificate",
+        "handshake",
+        "corrupt message",
+        "invalidcontenttype",
+    ]
+    .iter()
+    .any(|word| m.contains(word))
+}
+
 fn is_dns(message: &str) -> bool {
     let m = message.to_ascii_lowercase();
     m.contains("dns") || m.contains("could not be resolved") || m.contains("lookup")
@@ -221,6 +255,15 @@ mod tests {
 
     fn explain_logs(e: &Error) -> Diagnosis {
         explain(Check::SystemLog, e)
+    }
+
+    #[test]
+    fn calls_are_written_as_a_user_would() {
+        assert_eq!(Check::SystemLog.call(), "GET /api/v1/logs?limit=1");
+        assert_eq!(
+            Check::UserSchema.call(),
+            "GET /api/v1/meta/schemas/user/default"
+        );
     }
 
     #[test]

@@ -49,7 +49,7 @@ pub enum Source {
 impl std::fmt::Display for Source {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Source::Named => f.write_str("the connection store (--connection)"),
+            Source::Named => f.write_str("the connection store"),
             Source::Environment => write!(
                 f,
                 "the environment ({} / {})",

@@ -338,7 +338,12 @@ impl Store {
     pub fn set_default(&mut self, name: &str) -> anyhow::Result<()> {
         self.require(name)?;
         let tx = self.db.transaction()?;
-        tx.execute("UPDATE connections SET is_default = (name = ?1)", [name])?;
+        // Two statements: SQLite checks the one-default index row by row, not at the end.
+        tx.execute("UPDATE connections SET is_default = 0", [])?;
+        tx.execute(
+            "UPDATE connections SET is_default = 1 WHERE name = ?1",
+            [name],
+        )?;
         tx.commit()?;
         Ok(())
     }

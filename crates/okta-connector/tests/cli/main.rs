@@ -1,6 +1,7 @@
 //! The `okta-connector` binary, run as a user runs it: a clean environment, real processes, loopback only.
 //! Every failure prints what the command printed.
 
+mod connections;
 mod demo;
 mod sim;
 
