@@ -485,7 +485,7 @@ async fn maps_each_recorded_error_code() {
             .send(method, &i.path_query, &Query::new(), request_body.as_ref())
             .await
             .unwrap_err();
-        assert_eq!(replay.paths(), [i.path_query.clone()], "{name}");
+        assert_eq!(replay.paths(), [i.path_query.as_str()], "{name}");
         assert_eq!(err.kind, ErrorKind::Api, "{name}");
         assert_eq!(err.status(), Some(i.status), "{name}");
         assert_eq!(err.error_code(), body["errorCode"].as_str(), "{name}");
