@@ -97,7 +97,7 @@ pub struct TestArgs {
     /// A stored connection (default: the one commands would use).
     pub name: Option<String>,
     /// Seconds to wait for each answer.
-    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=600))]
+    #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=600))]
     pub timeout: u64,
 }
 
