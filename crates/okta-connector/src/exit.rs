@@ -60,7 +60,8 @@ pub fn code(error: &anyhow::Error) -> u8 {
     1
 }
 
-fn okta_code(e: &okta_client::Error) -> u8 {
+/// The exit code for an error from Okta or the way to it.
+pub fn okta_code(e: &okta_client::Error) -> u8 {
     match e.kind {
         ErrorKind::Invalid => USAGE,
         ErrorKind::Api if e.status.is_some_and(|s| (400..500).contains(&s) && s != 429) => REFUSED,

@@ -1,6 +1,6 @@
 //! `/api/v1/apps`.
 
-use crate::api::path;
+use crate::api::{SubList, path};
 use crate::client::{Client, Query};
 use crate::error::Error;
 use crate::models::{AppUser, Application};
@@ -34,10 +34,10 @@ impl<'c> Apps<'c> {
             .await
     }
 
-    /// The users assigned to an app, with their app profiles.
-    pub fn users(&self, app_id: &str) -> Pages<AppUser> {
-        self.client
-            .paginate(&path("apps", app_id, "/users"), Query::new())
+    /// The users assigned to an app, with their app profiles (Okta's default page size is 50, the
+    /// most 500).
+    pub fn users(&self, app_id: &str) -> SubList<'c, AppUser> {
+        SubList::new(self.client, path("apps", app_id, "/users"))
     }
 }
 

@@ -1,6 +1,6 @@
 //! `/api/v1/groups`.
 
-use crate::api::path;
+use crate::api::{SubList, path};
 use crate::client::{Client, Query};
 use crate::error::Error;
 use crate::models::{Application, Group, User};
@@ -36,10 +36,9 @@ impl<'c> Groups<'c> {
             .await
     }
 
-    /// The group's members.
-    pub fn members(&self, group_id: &str) -> Pages<User> {
-        self.client
-            .paginate(&path("groups", group_id, "/users"), Query::new())
+    /// The group's members (Okta's default page size is 1000).
+    pub fn members(&self, group_id: &str) -> SubList<'c, User> {
+        SubList::new(self.client, path("groups", group_id, "/users"))
     }
 
     /// The apps assigned to the group.

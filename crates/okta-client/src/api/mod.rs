@@ -19,12 +19,46 @@ pub use schemas::Schemas;
 pub use user_types::UserTypes;
 pub use users::{ListUsers, Users};
 
+use std::marker::PhantomData;
+
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use serde::de::DeserializeOwned;
 use reqwest::Method;
 
 use crate::client::Client;
 use crate::error::Error;
 use crate::page::Pages;
+
+/// A list under one object (a group's members, an app's users) whose only parameter is the page size.
+pub struct SubList<'c, T> {
+    client: &'c Client,
+    path: String,
+    limit: Option<u32>,
+    item: PhantomData<fn() -> T>,
+}
+
+impl<'c, T: DeserializeOwned + Send + 'static> SubList<'c, T> {
+    pub(crate) fn new(client: &'c Client, path: String) -> Self {
+        SubList {
+            client,
+            path,
+            limit: None,
+            item: PhantomData,
+        }
+    }
+
+    /// Page size (Okta's default when absent).
+    pub fn limit(mut self, limit: u32) -> Self {
+        self.limit = Some(limit);
+        self
+    }
+
+    /// Every item, one page at a time.
+    pub fn stream(self) -> Pages<T> {
+        let query = crate::client::Query::new().opt("limit", self.limit);
+        self.client.paginate(&self.path, query)
+    }
+}
 
 impl Client {
     /// Users: list and search, get by id or login, a user's groups.

@@ -2,4 +2,5 @@
 
 mod common;
 mod fixtures;
+mod replay;
 mod sim;

@@ -109,8 +109,11 @@ impl Action for ListAppUsers {
 
     fn run(client: Client, input: ListAppUsersInput) -> ActionFuture {
         Box::pin(async move {
-            let users = client.apps().users_limited(&input.app, input.limit);
-            Ok(stream_values(users, input.max))
+            let mut users = client.apps().users(&input.app);
+            if let Some(limit) = input.limit {
+                users = users.limit(limit);
+            }
+            Ok(stream_values(users.stream(), input.max))
         })
     }
 }

@@ -41,7 +41,7 @@ impl Action for CustomApiCall {
 
     fn check(input: &CustomApiCallInput) -> Result<(), String> {
         method(&input.method)?;
-        okta_client::api::custom::validate_api_path(&input.path).map_err(|e| e.message)
+        okta_client::api::validate_api_path(&input.path).map_err(|e| e.message)
     }
 
     fn run(client: Client, input: CustomApiCallInput) -> ActionFuture {
@@ -65,7 +65,7 @@ impl Action for CustomApiCall {
 /// goes on through its `next` links one page at a time.
 async fn first_page_then_the_rest(client: Client, path: &str, query: Query) -> Result<ActionOutput, ActionError> {
     use futures_util::StreamExt;
-    okta_client::api::custom::validate_api_path(path)?;
+    okta_client::api::validate_api_path(path)?;
     let response = client.send(Method::GET, path, &query, None).await?;
     let body: Value = if response.body.iter().all(u8::is_ascii_whitespace) {
         Value::Null

@@ -119,8 +119,11 @@ impl Action for ListGroupMembers {
 
     fn run(client: Client, input: ListGroupMembersInput) -> ActionFuture {
         Box::pin(async move {
-            let members = client.groups().members_limited(&input.group, input.limit);
-            Ok(stream_values(members, input.max))
+            let mut members = client.groups().members(&input.group);
+            if let Some(limit) = input.limit {
+                members = members.limit(limit);
+            }
+            Ok(stream_values(members.stream(), input.max))
         })
     }
 }

@@ -7,7 +7,7 @@ mod sim;
 
 use std::path::PathBuf;
 
-use okta_connector::connections::{self, Environment};
+use okta_connector::connections::{self as conn, Environment};
 use okta_connector::output::Format;
 
 use crate::cli::{Cli, Command, GlobalArgs};
@@ -40,15 +40,18 @@ impl Context {
     }
 
     pub fn state_dir(&self) -> anyhow::Result<PathBuf> {
-        connections::state_dir(self.state_flag.as_deref(), &self.environment())
+        conn::state_dir(self.state_flag.as_deref(), &self.environment())
             .map_err(|e| Exit::new(exit::CONNECTION, e))
     }
 
     /// A client for the connection this command uses (see `connections::resolve`).
     pub fn client(&self) -> anyhow::Result<okta_client::Client> {
         let state = self.state_dir()?;
-        let resolved = connections::resolve(&state, self.connection.as_deref(), &self.environment())
+        let resolved = conn::resolve(&state, self.connection.as_deref(), &self.environment())
             .map_err(|e| Exit::new(exit::CONNECTION, e))?;
+        for warning in &resolved.warnings {
+            eprintln!("warning: {warning}");
+        }
         resolved
             .connection
             .client()
@@ -70,7 +73,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Sim(args) => sim::run(args).await,
         Command::Demo(args) => demo::run(args).await,
-        Command::Connections(args) => self::connections::run(&ctx, args).await,
+        Command::Connections(args) => connections::run(&ctx, args).await,
         Command::Actions(args) => actions::run(&ctx, args).await,
     }
 }

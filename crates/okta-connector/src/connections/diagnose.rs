@@ -1,0 +1,386 @@
+//! The connection test: two read calls every connector needs, and each failure explained in plain
+//! words with its fix. The explanation is one pure function, [`explain`], over the client's error.
+
+use okta_client::{Client, Error, ErrorKind, Query};
+use serde_json::Value;
+
+/// One call of the connection test.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Check {
+    /// `GET /api/v1/logs?limit=1`: the System Log, what triggers read.
+    SystemLog,
+    /// `GET /api/v1/meta/schemas/user/default`: the profile schema, what user actions validate against.
+    UserSchema,
+}
+
+impl Check {
+    pub const ALL: [Check; 2] = [Check::SystemLog, Check::UserSchema];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Check::SystemLog => "System Log",
+            Check::UserSchema => "user profile schema",
+        }
+    }
+
+    pub fn path(self) -> &'static str {
+        match self {
+            Check::SystemLog => "/api/v1/logs",
+            Check::UserSchema => "/api/v1/meta/schemas/user/default",
+        }
+    }
+
+    /// The call as a user would write it: `GET /api/v1/logs?limit=1`.
+    pub fn call(self) -> String {
+        let query: Vec<String> = self
+            .query()
+            .0
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        match query.is_empty() {
+            true => format!("GET {}", self.path()),
+            false => format!("GET {}?{}", self.path(), query.join("&")),
+        }
+    }
+
+    fn query(self) -> Query {
+        match self {
+            Check::SystemLog => Query::new().push("limit", 1),
+            Check::UserSchema => Query::new(),
+        }
+    }
+
+    /// What reading this takes: the admin role an API token's admin needs, and the OAuth scope.
+    fn needs(self) -> &'static str {
+        match self {
+            Check::SystemLog => {
+                "reading the System Log needs an admin role that can view it (Read-Only Administrator, \
+                 Report Administrator or above; OAuth scope okta.logs.read)"
+            }
+            Check::UserSchema => {
+                "reading the user profile schema needs an admin role such as Read-Only Administrator or \
+                 above (OAuth scope okta.schemas.read)"
+            }
+        }
+    }
+
+    /// Runs the check: what it found, or why it failed.
+    pub async fn run(self, client: &Client) -> Result<String, Error> {
+        let body: Value = client.get(self.path(), &self.query()).await?;
+        Ok(match self {
+            Check::SystemLog => match body.as_array().and_then(|events| events.first()) {
+                Some(event) => format!(
+                    "readable; latest event {} at {}",
+                    event["eventType"].as_str().unwrap_or("?"),
+                    event["published"].as_str().unwrap_or("?")
+                ),
+                None => "readable; no events in the last 7 days".to_string(),
+            },
+            Check::UserSchema => {
+                let count = |group: &str| {
+                    body["definitions"][group]["properties"]
+                        .as_object()
+                        .map_or(0, |p| p.len())
+                };
+                format!(
+                    "readable; {} base and {} custom attributes",
+                    count("base"),
+                    count("custom")
+                )
+            }
+        })
+    }
+}
+
+/// A failure in words: what went wrong and what to do about it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnosis {
+    /// A few words: "bad or expired API token".
+    pub problem: &'static str,
+    /// What happened, with Okta's code and request id when there is one.
+    pub detail: String,
+    pub fix: String,
+}
+
+/// Explains why `check` failed with `error`. Pure: unit-tested for every case.
+pub fn explain(check: Check, error: &Error) -> Diagnosis {
+    let detail = error.to_string();
+    let diagnosis = |problem, fix: &str| Diagnosis {
+        problem,
+        detail: detail.clone(),
+        fix: fix.to_string(),
+    };
+    // Some handshake failures reach us as connection errors; their words say TLS.
+    let kind = match error.kind {
+        ErrorKind::Connect if is_tls(&error.message) => ErrorKind::Tls,
+        kind => kind,
+    };
+    match (kind, error.status, error.error_code()) {
+        (_, Some(401), _) => diagnosis(
+            "bad or expired API token",
+            "Okta did not accept the token: it is mistyped, revoked, or expired (a token expires after 30 \
+             days without use, and when the admin who created it is deactivated). Create a new one in the \
+             Admin Console (Security > API > Tokens) and store it with \
+             `okta-connector connections add NAME --org-url ORG.okta.com --replace --secret-stdin`.",
+        ),
+        (_, Some(403), Some("E0000005")) => diagnosis(
+            "malformed token",
+            "Okta could not read the Authorization header (E0000005 Invalid session): the stored token is \
+             not an API token (check for a truncated copy or extra characters) and add it again with --replace.",
+        ),
+        (_, Some(403), _) => Diagnosis {
+            problem: "missing permission",
+            detail: detail.clone(),
+            fix: format!(
+                "The token works but its admin may not do this: {}. An API token has the roles of the admin \
+                 who created it: give that admin the role (Security > Administrators), or create the token \
+                 as an admin who has it. A token limited to network zones is also refused outside them.",
+                check.needs()
+            ),
+        },
+        (ErrorKind::Redirect, _, _) | (_, Some(300..=399), _) => {
+            let admin = error
+                .location
+                .as_deref()
+                .is_some_and(|l| l.contains("-admin."));
+            diagnosis(
+                "the org URL redirects",
+                if admin {
+                    "This is the Admin Console's domain (ORG-admin.okta.com), which answers the API with a \
+                     302: use the org's domain without '-admin' (ORG.okta.com)."
+                } else {
+                    "The URL answers with a redirect instead of the API: it is probably not the org's address. \
+                     Use the org's Okta domain (ORG.okta.com) or its verified custom domain."
+                },
+            )
+        }
+        (_, Some(404), _) => diagnosis(
+            "not an Okta org",
+            "The server has no such API: the org URL probably points at something other than an Okta org \
+             (a custom domain that is not set up for the API, or a typo).",
+        ),
+        (ErrorKind::RateLimited, _, _) | (_, Some(429), _) => diagnosis(
+            "rate limited",
+            "Okta's rate limit for this call is used up, by this or another integration of the org. Wait \
+             a minute and test again; if it persists, check the org's rate-limit dashboard.",
+        ),
+        (_, Some(500..=599), _) => diagnosis(
+            "Okta server error",
+            "Okta failed to answer: a problem on Okta's side. Try again later; status.okta.com shows incidents.",
+        ),
+        (ErrorKind::Api, _, _) => diagnosis(
+            "unexpected answer",
+            "Okta refused the request; the detail above has Okta's reason. Check the org URL and the token.",
+        ),
+        (ErrorKind::Tls, _, _) => diagnosis(
+            "TLS failure",
+            "The secure connection could not be set up: the server's certificate is not valid for this host \
+             (a custom domain without its certificate, or a proxy that intercepts TLS), or the server does \
+             not speak https at all (a local plain-http server such as the simulator is given as \
+             http://127.0.0.1:PORT).",
+        ),
+        (ErrorKind::Timeout, _, _) => diagnosis(
+            "timeout",
+            "No answer in time: the org is unreachable from here (a firewall or proxy dropping traffic) or \
+             very slow. Check the network, or allow more time with --timeout SECONDS.",
+        ),
+        (ErrorKind::Connect, _, _) if is_dns(&error.message) => diagnosis(
+            "unknown host (DNS)",
+            "The org's host name does not resolve: check it for typos (the org name, okta.com vs \
+             oktapreview.com) and that this machine's DNS works.",
+        ),
+        (ErrorKind::Connect, _, _) if error.message.contains("refused") => diagnosis(
+            "connection refused",
+            "Nothing listens at that address and port: check the org URL (and, for the simulator, that \
+             `okta-connector sim` is running on that port).",
+        ),
+        (ErrorKind::Connect, _, _) => diagnosis(
+            "network failure",
+            "The connection to the org failed: check the network, a proxy, or a firewall between here and Okta.",
+        ),
+        (ErrorKind::Decode, _, _) => diagnosis(
+            "not an Okta answer",
+            "The answer is not what Okta's API sends: the org URL probably points at a server that is not \
+             an Okta org.",
+        ),
+        (ErrorKind::Invalid, _, _) => diagnosis(
+            "invalid request",
+            "The request could not be made: check the connection's org URL (`okta-connector connections show`).",
+        ),
+    }
+}
+
+/// rustls's words for a failed handshake, for TLS failures that arrive as connection errors (a plain
+/// http server answering a TLS hello gives "received corrupt message of type InvalidContentType").
+fn is_tls(message: &str) -> bool {
+    let m = message.to_ascii_lowercase();
+    [
+        "tls",
+        "certificate",
+        "handshake",
+        "corrupt message",
+        "invalidcontenttype",
+    ]
+    .iter()
+    .any(|word| m.contains(word))
+}
+
+fn is_dns(message: &str) -> bool {
+    let m = message.to_ascii_lowercase();
+    m.contains("dns") || m.contains("could not be resolved") || m.contains("lookup")
+}
+
+#[cfg(test)]
+mod tests {
+    use okta_client::ErrorBody;
+
+    use super::*;
+
+    fn api(status: u16, code: &str, summary: &str) -> Error {
+        Error {
+            status: Some(status),
+            body: Some(ErrorBody {
+                error_code: Some(code.into()),
+                error_summary: Some(summary.into()),
+                ..ErrorBody::default()
+            }),
+            request_id: Some("reqid123".into()),
+            ..Error::new(
+                ErrorKind::Api,
+                format!("GET /api/v1/logs: HTTP {status}: {summary}"),
+            )
+        }
+    }
+
+    fn explain_logs(e: &Error) -> Diagnosis {
+        explain(Check::SystemLog, e)
+    }
+
+    #[test]
+    fn calls_are_written_as_a_user_would() {
+        assert_eq!(Check::SystemLog.call(), "GET /api/v1/logs?limit=1");
+        assert_eq!(
+            Check::UserSchema.call(),
+            "GET /api/v1/meta/schemas/user/default"
+        );
+    }
+
+    #[test]
+    fn a_401_is_a_bad_or_expired_token() {
+        let d = explain_logs(&api(401, "E0000011", "Invalid token provided"));
+        assert_eq!(d.problem, "bad or expired API token");
+        assert!(
+            d.fix.contains("30 days") && d.fix.contains("--replace"),
+            "{}",
+            d.fix
+        );
+        assert!(
+            d.detail.contains("E0000011") && d.detail.contains("reqid123"),
+            "{}",
+            d.detail
+        );
+    }
+
+    #[test]
+    fn a_403_names_the_role_and_scope_needed() {
+        let e = api(
+            403,
+            "E0000006",
+            "You do not have permission to perform the requested action",
+        );
+        let d = explain_logs(&e);
+        assert_eq!(d.problem, "missing permission");
+        assert!(
+            d.fix.contains("okta.logs.read") && d.fix.contains("Read-Only Administrator"),
+            "{}",
+            d.fix
+        );
+        let d = explain(Check::UserSchema, &e);
+        assert!(d.fix.contains("okta.schemas.read"), "{}", d.fix);
+        let d = explain_logs(&api(403, "E0000005", "Invalid session"));
+        assert_eq!(d.problem, "malformed token");
+    }
+
+    #[test]
+    fn a_302_to_an_admin_domain_says_to_drop_admin() {
+        let e = Error {
+            status: Some(302),
+            location: Some("https://acme-admin.okta.com/admin/dashboard".into()),
+            ..Error::new(
+                ErrorKind::Redirect,
+                "GET /api/v1/logs: Okta redirects (HTTP 302)",
+            )
+        };
+        let d = explain_logs(&e);
+        assert_eq!(d.problem, "the org URL redirects");
+        assert!(d.fix.contains("without '-admin'"), "{}", d.fix);
+        let other = Error {
+            location: Some("https://elsewhere.example.com/".into()),
+            ..e
+        };
+        assert!(explain_logs(&other).fix.contains("not the org's address"));
+    }
+
+    #[test]
+    fn transport_failures_are_told_apart() {
+        let case = |kind, message: &str| explain_logs(&Error::new(kind, message)).problem;
+        assert_eq!(
+            case(
+                ErrorKind::Tls,
+                "the TLS handshake failed: InvalidContentType (127.0.0.1)"
+            ),
+            "TLS failure"
+        );
+        assert_eq!(
+            case(ErrorKind::Timeout, "the request timed out (127.0.0.1)"),
+            "timeout"
+        );
+        assert_eq!(
+            case(
+                ErrorKind::Connect,
+                "the host name could not be resolved (DNS) (nope.okta.com)"
+            ),
+            "unknown host (DNS)"
+        );
+        assert_eq!(
+            case(ErrorKind::Connect, "the connection was refused (127.0.0.1)"),
+            "connection refused"
+        );
+        assert_eq!(
+            case(ErrorKind::Connect, "the connection was reset (127.0.0.1)"),
+            "network failure"
+        );
+        assert_eq!(
+            case(ErrorKind::Decode, "expected an array"),
+            "not an Okta answer"
+        );
+        assert_eq!(case(ErrorKind::Invalid, "bad path"), "invalid request");
+        assert_eq!(case(ErrorKind::RateLimited, "429"), "rate limited");
+        assert!(
+            explain_logs(&Error::new(ErrorKind::Timeout, "x"))
+                .fix
+                .contains("--timeout")
+        );
+    }
+
+    #[test]
+    fn other_statuses() {
+        assert_eq!(
+            explain_logs(&api(404, "E0000007", "Not found")).problem,
+            "not an Okta org"
+        );
+        assert_eq!(
+            explain_logs(&api(429, "E0000047", "API call exceeded rate limit")).problem,
+            "rate limited"
+        );
+        assert_eq!(
+            explain_logs(&api(503, "E0000009", "Internal Server Error")).problem,
+            "Okta server error"
+        );
+        assert_eq!(
+            explain_logs(&api(400, "E0000001", "Api validation failed")).problem,
+            "unexpected answer"
+        );
+    }
+}
