@@ -244,7 +244,7 @@ impl Client {
         })
     }
 
-    /// The absolute URL of `path` with `query` appended, refused unless it is on the org's origin.
+    /// The absolute URL of `path` with `query` appended (its origin is checked when it is sent).
     fn url(&self, path: &str, query: &Query) -> Result<Url, Error> {
         let org = &self.inner.config.org_url;
         let mut url = if path.starts_with('/') && !path.starts_with("//") {
@@ -258,22 +258,29 @@ impl Client {
                 format!("{path:?} is neither a path under the org nor a URL: {e}"),
             )
         })?;
-        if url.origin() != org.origin() {
-            return Err(Error::new(
-                ErrorKind::Invalid,
-                format!(
-                    "refusing to send a request to {}: it is not the org {} (the credentials stay with the org)",
-                    url.origin().ascii_serialization(),
-                    org.origin().ascii_serialization()
-                ),
-            ));
-        }
         url.set_fragment(None);
         if !query.0.is_empty() {
             url.query_pairs_mut()
                 .extend_pairs(query.0.iter().map(|(k, v)| (k, v)));
         }
         Ok(url)
+    }
+
+    /// Refuses a URL off the org's origin (scheme, host, port): every request passes here, so a
+    /// `next` link or cursor pointing elsewhere never receives the credentials.
+    fn check_origin(&self, url: &Url) -> Result<(), Error> {
+        let org = &self.inner.config.org_url;
+        if url.origin() == org.origin() {
+            return Ok(());
+        }
+        Err(Error::new(
+            ErrorKind::Invalid,
+            format!(
+                "refusing to send a request to {}: it is not the org {} (the credentials stay with the org)",
+                url.origin().ascii_serialization(),
+                org.origin().ascii_serialization()
+            ),
+        ))
     }
 
     /// Sends with pacing and retries until success, a final failure or the retry budget is spent.
@@ -283,6 +290,7 @@ impl Client {
         url: Url,
         body: Option<Bytes>,
     ) -> Result<Response, Error> {
+        self.check_origin(&url)?;
         let inner = &self.inner;
         let policy = &inner.config.retry;
         let key = bucket_key(method.as_str(), url.path());

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use okta_client::{Auth, Client, ClientConfig, ManualClock, Query, SecretString};
+use okta_client::{Auth, Client, ClientConfig, Clock, ManualClock, Query, SecretString};
 use okta_sim::{SimConfig, SimServer};
 use reqwest::Method;
 use serde_json::Value;
@@ -37,4 +37,42 @@ pub async fn control(client: &Client, method: Method, path: &str, body: Value) -
         .await
         .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
     serde_json::from_slice(&response.body).unwrap_or(Value::Null)
+}
+
+/// A clock for tests against a frozen simulator: every sleep returns at once and moves both the
+/// client's virtual time and the simulator's clock on by the same amount, so rate-limit windows
+/// pass in no wall time and the test is deterministic.
+#[derive(Clone)]
+pub struct SimClock {
+    pub manual: ManualClock,
+    sim: Arc<okta_sim::Sim>,
+}
+
+impl SimClock {
+    pub fn new(server: &SimServer) -> Self {
+        server.sim().clock.freeze(None);
+        SimClock {
+            manual: ManualClock::new(),
+            sim: server.sim().clone(),
+        }
+    }
+}
+
+impl Clock for SimClock {
+    fn now(&self) -> std::time::Instant {
+        self.manual.now()
+    }
+    fn sleep(&self, duration: std::time::Duration) -> okta_client::clock::SleepFuture<'_> {
+        self.sim.clock.advance_ms(duration.as_millis() as i64);
+        self.manual.sleep(duration)
+    }
+}
+
+/// A client whose waits advance the (frozen) simulator's clock.
+pub fn client_on_sim_clock(server: &SimServer) -> (Client, SimClock) {
+    let clock = SimClock::new(server);
+    let client = Client::new(config_for(server.base_url(), &server.api_token()))
+        .unwrap()
+        .with_clock(Arc::new(clock.clone()));
+    (client, clock)
 }
