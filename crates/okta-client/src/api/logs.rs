@@ -72,6 +72,7 @@ impl SearchLogs<'_> {
         self.q = Some(q.into());
         self
     }
+    /// `ASCENDING` (default, oldest first) or `DESCENDING`.
     pub fn sort_order(mut self, order: SortOrder) -> Self {
         self.sort_order = Some(order);
         self

@@ -78,6 +78,7 @@ impl ListUsers<'_> {
         self.sort_by = Some(attribute.into());
         self
     }
+    /// Sort direction (with `sort_by`).
     pub fn sort_order(mut self, order: SortOrder) -> Self {
         self.sort_order = Some(order);
         self

@@ -27,9 +27,11 @@ pub enum Nullable<T> {
 }
 
 impl<T> Nullable<T> {
+    /// The key was not in the JSON (the field is skipped when serializing).
     pub fn is_absent(&self) -> bool {
         matches!(self, Nullable::Absent)
     }
+    /// The key was there with `null`.
     pub fn is_null(&self) -> bool {
         matches!(self, Nullable::Null)
     }
@@ -40,12 +42,14 @@ impl<T> Nullable<T> {
             _ => None,
         }
     }
+    /// The value, mutably, if there is one.
     pub fn get_mut(&mut self) -> Option<&mut T> {
         match self {
             Nullable::Value(v) => Some(v),
             _ => None,
         }
     }
+    /// The value, if there is one.
     pub fn into_option(self) -> Option<T> {
         match self {
             Nullable::Value(v) => Some(v),
@@ -94,6 +98,7 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Nullable<T> {
 pub struct Timestamp(pub String);
 
 impl Timestamp {
+    /// The text exactly as Okta sent it.
     pub fn as_str(&self) -> &str {
         &self.0
     }

@@ -55,6 +55,7 @@ impl User {
     pub fn login(&self) -> Option<&str> {
         self.profile.login.as_deref()
     }
+    /// The user's primary email (`profile.email`).
     pub fn email(&self) -> Option<&str> {
         self.profile.email.as_deref()
     }

@@ -1,5 +1,6 @@
 //! okta-client's one integration-test binary, one module per area.
 
+mod api;
 mod common;
 mod fixtures;
 mod replay;

@@ -136,7 +136,7 @@ async fn poll_logs_ends_on_an_empty_page_and_resumes_from_the_cursor() {
     let mut seen = HashSet::new();
     while let Some(event) = poll.next().await {
         let event = event.unwrap();
-        assert!(seen.insert(event.extra["uuid"].as_str().unwrap().to_string()));
+        assert!(seen.insert(event.uuid().unwrap().to_string()));
     }
     assert_eq!(seen.len(), server.sim().logs.len());
     let cursor = poll.cursor().unwrap().clone();
@@ -166,13 +166,9 @@ async fn poll_logs_ends_on_an_empty_page_and_resumes_from_the_cursor() {
         new.push(event.unwrap());
     }
     assert!(!new.is_empty());
+    assert!(new.iter().all(|e| !seen.contains(e.uuid().unwrap())));
     assert!(
-        new.iter()
-            .all(|e| !seen.contains(e.extra["uuid"].as_str().unwrap()))
-    );
-    assert!(
-        new.iter()
-            .any(|e| e.extra["eventType"] == "user.lifecycle.create"),
+        new.iter().any(|e| e.event_type == "user.lifecycle.create"),
         "{new:?}"
     );
     server.shutdown().await;
