@@ -25,7 +25,7 @@ pub struct Exit {
 }
 
 impl Exit {
-    pub fn new(code: u8, error: impl Into<anyhow::Error>) -> anyhow::Error {
+    pub fn error(code: u8, error: impl Into<anyhow::Error>) -> anyhow::Error {
         anyhow::Error::new(Exit {
             code,
             error: error.into(),
@@ -64,7 +64,12 @@ pub fn code(error: &anyhow::Error) -> u8 {
 pub fn okta_code(e: &okta_client::Error) -> u8 {
     match e.kind {
         ErrorKind::Invalid => USAGE,
-        ErrorKind::Api if e.status.is_some_and(|s| (400..500).contains(&s) && s != 429) => REFUSED,
+        ErrorKind::Api
+            if e.status
+                .is_some_and(|s| (400..500).contains(&s) && s != 429) =>
+        {
+            REFUSED
+        }
         _ => UNREACHABLE,
     }
 }

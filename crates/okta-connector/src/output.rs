@@ -29,7 +29,9 @@ impl std::str::FromStr for Format {
             "ndjson" | "jsonl" => Ok(Format::Ndjson),
             "table" => Ok(Format::Table),
             "csv" => Ok(Format::Csv),
-            other => Err(format!("unknown output format '{other}': use json, ndjson, table or csv")),
+            other => Err(format!(
+                "unknown output format '{other}': use json, ndjson, table or csv"
+            )),
         }
     }
 }
@@ -70,7 +72,8 @@ impl<W: Write> Writer<W> {
     pub fn item(&mut self, item: &Value) -> io::Result<()> {
         match self.format {
             Format::Json => {
-                self.out.write_all(if self.written == 0 { b"[\n" } else { b",\n" })?;
+                self.out
+                    .write_all(if self.written == 0 { b"[\n" } else { b",\n" })?;
                 let text = serde_json::to_string_pretty(item).map_err(io::Error::other)?;
                 for (i, line) in text.lines().enumerate() {
                     if i > 0 {
@@ -115,7 +118,10 @@ impl<W: Write> Writer<W> {
     /// Ends the output (closes the JSON array, prints a short table).
     pub fn finish(mut self) -> io::Result<()> {
         match self.format {
-            Format::Json => self.out.write_all(if self.written == 0 { b"[]\n" } else { b"\n]\n" })?,
+            Format::Json => {
+                self.out
+                    .write_all(if self.written == 0 { b"[]\n" } else { b"\n]\n" })?
+            }
             Format::Table => {
                 if self.written == 0 {
                     // The header alone says "nothing", in the table's own shape.
@@ -161,7 +167,11 @@ impl<W: Write> Writer<W> {
             }
         }
         self.widths = Some(widths);
-        let header = self.columns.iter().map(|c| c.to_uppercase()).collect::<Vec<_>>();
+        let header = self
+            .columns
+            .iter()
+            .map(|c| c.to_uppercase())
+            .collect::<Vec<_>>();
         self.table_line(&header)?;
         for row in std::mem::take(&mut self.pending) {
             self.table_line(&row)?;
@@ -170,7 +180,10 @@ impl<W: Write> Writer<W> {
     }
 
     fn table_line(&mut self, row: &[String]) -> io::Result<()> {
-        let widths = self.widths.as_ref().expect("widths are set before rows are printed");
+        let widths = self
+            .widths
+            .as_ref()
+            .expect("widths are set before rows are printed");
         let mut line = String::new();
         for (i, (value, width)) in row.iter().zip(widths).enumerate() {
             let value = truncate(value, *width);
@@ -217,7 +230,10 @@ pub fn cell(item: &Value, path: &str) -> String {
 
 fn truncate(value: &str, width: usize) -> String {
     // Control characters (a newline in a description) would break the table's lines.
-    let clean: String = value.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    let clean: String = value
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
     if clean.chars().count() <= width {
         clean
     } else {
@@ -268,7 +284,10 @@ mod tests {
     #[test]
     fn ndjson_is_one_object_per_line() {
         let text = render(Format::Ndjson, &items());
-        let lines: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        let lines: Vec<Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
         assert_eq!(lines, items());
     }
 
@@ -286,8 +305,8 @@ mod tests {
     fn table_aligns_columns() {
         let text = render(Format::Table, &items());
         let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(lines[0], "ID    PROFILE.LOGIN   TAGS");
-        assert_eq!(lines[1], "00u1  a@x.com         x;y");
+        assert_eq!(lines[0], "ID    PROFILE.LOGIN  TAGS");
+        assert_eq!(lines[1], "00u1  a@x.com        x;y");
         assert_eq!(lines[2], "00u2  b,\"q\"@x.com");
         assert_eq!(render(Format::Table, &[]).trim(), "ID  PROFILE.LOGIN  TAGS");
     }

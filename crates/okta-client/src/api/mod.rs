@@ -22,8 +22,8 @@ pub use users::{ListUsers, Users};
 use std::marker::PhantomData;
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
-use serde::de::DeserializeOwned;
 use reqwest::Method;
+use serde::de::DeserializeOwned;
 
 use crate::client::Client;
 use crate::error::Error;

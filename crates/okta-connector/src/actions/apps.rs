@@ -95,11 +95,18 @@ pub struct ListAppUsers;
 impl Action for ListAppUsers {
     type Input = ListAppUsersInput;
     const NAME: &'static str = "list_app_users";
-    const SUMMARY: &'static str = "The users assigned to an app (with their app profile), every page streamed.";
+    const SUMMARY: &'static str =
+        "The users assigned to an app (with their app profile), every page streamed.";
     const OUTPUT: OutputDef = OutputDef {
         list: true,
         item: "AppUser",
-        columns: &["id", "scope", "status", "credentials.userName", "statusChanged"],
+        columns: &[
+            "id",
+            "scope",
+            "status",
+            "credentials.userName",
+            "statusChanged",
+        ],
     };
     const POSITIONAL: Option<&'static str> = Some("app");
 

@@ -63,7 +63,11 @@ impl Action for CustomApiCall {
 
 /// A GET answers an object or a list, and only the answer tells which: the first page decides; a list
 /// goes on through its `next` links one page at a time.
-async fn first_page_then_the_rest(client: Client, path: &str, query: Query) -> Result<ActionOutput, ActionError> {
+async fn first_page_then_the_rest(
+    client: Client,
+    path: &str,
+    query: Query,
+) -> Result<ActionOutput, ActionError> {
     use futures_util::StreamExt;
     okta_client::api::validate_api_path(path)?;
     let response = client.send(Method::GET, path, &query, None).await?;
@@ -71,7 +75,10 @@ async fn first_page_then_the_rest(client: Client, path: &str, query: Query) -> R
         Value::Null
     } else {
         serde_json::from_slice(&response.body).map_err(|e| {
-            okta_client::Error::new(okta_client::ErrorKind::Decode, format!("the answer is not JSON: {e}"))
+            okta_client::Error::new(
+                okta_client::ErrorKind::Decode,
+                format!("the answer is not JSON: {e}"),
+            )
         })?
     };
     let Value::Array(first) = body else {
@@ -94,6 +101,8 @@ fn method(text: &str) -> Result<Method, String> {
         "PUT" => Ok(Method::PUT),
         "PATCH" => Ok(Method::PATCH),
         "DELETE" => Ok(Method::DELETE),
-        other => Err(format!("method {other} is not one of GET, POST, PUT, PATCH, DELETE")),
+        other => Err(format!(
+            "method {other} is not one of GET, POST, PUT, PATCH, DELETE"
+        )),
     }
 }

@@ -28,7 +28,8 @@ pub struct ListGroups;
 impl Action for ListGroups {
     type Input = ListGroupsInput;
     const NAME: &'static str = "list_groups";
-    const SUMMARY: &'static str = "List or search groups (q, filter or search), every page streamed.";
+    const SUMMARY: &'static str =
+        "List or search groups (q, filter or search), every page streamed.";
     const OUTPUT: OutputDef = OutputDef {
         list: true,
         item: "Group",

@@ -51,8 +51,16 @@ impl Action for SearchSystemLog {
 
     fn check(input: &SearchSystemLogInput) -> Result<(), String> {
         let now = OffsetDateTime::now_utc();
-        let since = input.since.as_deref().map(|s| parse_time(s, now)).transpose()?;
-        let until = input.until.as_deref().map(|s| parse_time(s, now)).transpose()?;
+        let since = input
+            .since
+            .as_deref()
+            .map(|s| parse_time(s, now))
+            .transpose()?;
+        let until = input
+            .until
+            .as_deref()
+            .map(|s| parse_time(s, now))
+            .transpose()?;
         if let (Some(since), Some(until)) = (since, until)
             && since > until
         {
@@ -61,7 +69,9 @@ impl Action for SearchSystemLog {
         if let Some(q) = &input.q
             && let Some(word) = q.split_whitespace().find(|w| w.chars().count() > 40)
         {
-            return Err(format!("q: Okta refuses keywords longer than 40 characters ({word})"));
+            return Err(format!(
+                "q: Okta refuses keywords longer than 40 characters ({word})"
+            ));
         }
         check_limit(input.limit, 1000)
     }
@@ -71,7 +81,11 @@ impl Action for SearchSystemLog {
         // `check` has parsed these already; a bounded query always sends `until`, because without it
         // Okta answers a polling query whose `next` link never ends.
         let since = input.since.as_deref().map(|s| parse_time(s, now));
-        let until = input.until.as_deref().map(|s| parse_time(s, now)).unwrap_or(Ok(now));
+        let until = input
+            .until
+            .as_deref()
+            .map(|s| parse_time(s, now))
+            .unwrap_or(Ok(now));
         Box::pin(async move {
             let mut search = client.logs().search();
             if let Some(since) = since {
@@ -98,7 +112,9 @@ pub fn parse_time(text: &str, now: OffsetDateTime) -> Result<OffsetDateTime, Str
     if let Ok(t) = OffsetDateTime::parse(text, &Rfc3339) {
         return Ok(t);
     }
-    let unit_at = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let unit_at = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
     let (number, unit) = text.split_at(unit_at);
     let seconds = match unit {
         "s" => 1,
@@ -141,8 +157,14 @@ mod tests {
     #[test]
     fn times_ago_and_iso() {
         let now = OffsetDateTime::parse("2026-11-29T12:00:00Z", &Rfc3339).unwrap();
-        assert_eq!(format_time(parse_time("2h", now).unwrap()), "2026-11-29T10:00:00.000Z");
-        assert_eq!(format_time(parse_time("7d", now).unwrap()), "2026-11-22T12:00:00.000Z");
+        assert_eq!(
+            format_time(parse_time("2h", now).unwrap()),
+            "2026-11-29T10:00:00.000Z"
+        );
+        assert_eq!(
+            format_time(parse_time("7d", now).unwrap()),
+            "2026-11-22T12:00:00.000Z"
+        );
         assert_eq!(
             format_time(parse_time("2026-11-01T01:02:03.456+01:00", now).unwrap()),
             "2026-11-01T00:02:03.456Z"

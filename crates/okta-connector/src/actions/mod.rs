@@ -43,8 +43,8 @@ pub struct OutputDef {
 pub enum ActionError {
     /// The input does not fit the action's schema or rules: nothing was sent to Okta.
     Input(String),
-    /// Okta (or the way to it) refused or failed.
-    Okta(okta_client::Error),
+    /// Okta (or the way to it) refused or failed. Boxed: the error is large and the input case common.
+    Okta(Box<okta_client::Error>),
 }
 
 impl std::fmt::Display for ActionError {
@@ -60,7 +60,7 @@ impl std::error::Error for ActionError {}
 
 impl From<okta_client::Error> for ActionError {
     fn from(e: okta_client::Error) -> Self {
-        ActionError::Okta(e)
+        ActionError::Okta(Box::new(e))
     }
 }
 
@@ -141,7 +141,8 @@ fn parse_input<A: Action>(input: Value) -> Result<A::Input, ActionError> {
     } else {
         input
     };
-    let parsed: A::Input = serde_json::from_value(input).map_err(|e| ActionError::Input(e.to_string()))?;
+    let parsed: A::Input =
+        serde_json::from_value(input).map_err(|e| ActionError::Input(e.to_string()))?;
     A::check(&parsed).map_err(ActionError::Input)?;
     Ok(parsed)
 }
@@ -181,6 +182,7 @@ pub fn find(name: &str) -> Option<&'static ActionDef> {
 // Helpers the action modules share.
 
 /// A streamed list of typed models as JSON values.
+#[allow(clippy::result_large_err)] // TODO: shrink okta_client::Error
 fn stream_values<T: serde::Serialize + Send + 'static>(
     pages: okta_client::page::Pages<T>,
     max: Option<u64>,
@@ -189,7 +191,10 @@ fn stream_values<T: serde::Serialize + Send + 'static>(
     let values = pages.map(|item| {
         item.and_then(|v| {
             serde_json::to_value(v).map_err(|e| {
-                okta_client::Error::new(okta_client::ErrorKind::Decode, format!("cannot re-encode an item: {e}"))
+                okta_client::Error::new(
+                    okta_client::ErrorKind::Decode,
+                    format!("cannot re-encode an item: {e}"),
+                )
             })
         })
     });
@@ -208,11 +213,19 @@ fn one_value<T: serde::Serialize>(item: T) -> Result<ActionOutput, ActionError> 
 
 /// "At most one of these" for Okta's alternative search parameters.
 fn at_most_one(fields: &[(&str, bool)]) -> Result<(), String> {
-    let given: Vec<&str> = fields.iter().filter(|(_, set)| *set).map(|(name, _)| *name).collect();
+    let given: Vec<&str> = fields
+        .iter()
+        .filter(|(_, set)| *set)
+        .map(|(name, _)| *name)
+        .collect();
     if given.len() > 1 {
         return Err(format!(
             "give at most one of {} (got {})",
-            fields.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", "),
+            fields
+                .iter()
+                .map(|(n, _)| *n)
+                .collect::<Vec<_>>()
+                .join(", "),
             given.join(" and ")
         ));
     }
@@ -223,7 +236,9 @@ fn at_most_one(fields: &[(&str, bool)]) -> Result<(), String> {
 fn check_limit(limit: Option<u32>, max: u32) -> Result<(), String> {
     match limit {
         Some(0) => Err("limit must be at least 1".into()),
-        Some(l) if l > max => Err(format!("limit must be at most {max} for this endpoint (got {l})")),
+        Some(l) if l > max => Err(format!(
+            "limit must be at most {max} for this endpoint (got {l})"
+        )),
         _ => Ok(()),
     }
 }

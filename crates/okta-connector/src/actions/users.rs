@@ -43,17 +43,17 @@ impl Action for GetUser {
 /// Okta's sort orders.
 #[derive(Clone, Copy, Deserialize, JsonSchema)]
 pub enum SortOrder {
-    #[serde(alias = "asc", alias = "ascending")]
-    ASCENDING,
-    #[serde(alias = "desc", alias = "descending")]
-    DESCENDING,
+    #[serde(rename = "ASCENDING", alias = "asc", alias = "ascending")]
+    Ascending,
+    #[serde(rename = "DESCENDING", alias = "desc", alias = "descending")]
+    Descending,
 }
 
 impl From<SortOrder> for okta_client::api::SortOrder {
     fn from(order: SortOrder) -> Self {
         match order {
-            SortOrder::ASCENDING => okta_client::api::SortOrder::Ascending,
-            SortOrder::DESCENDING => okta_client::api::SortOrder::Descending,
+            SortOrder::Ascending => okta_client::api::SortOrder::Ascending,
+            SortOrder::Descending => okta_client::api::SortOrder::Descending,
         }
     }
 }
@@ -99,7 +99,9 @@ impl Action for SearchUsers {
             ("search", input.search.is_some()),
         ])?;
         if (input.sort_by.is_some() || input.sort_order.is_some()) && input.search.is_none() {
-            return Err("sortBy and sortOrder work only with search (Okta ignores them otherwise)".into());
+            return Err(
+                "sortBy and sortOrder work only with search (Okta ignores them otherwise)".into(),
+            );
         }
         check_limit(input.limit, 200)
     }

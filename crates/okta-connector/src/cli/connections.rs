@@ -28,7 +28,7 @@ Examples:
     Show(ShowArgs),
     /// Check that a connection works: read the System Log (limit=1) and the user profile schema, and
     /// explain any failure.
-        Test(TestArgs),
+    Test(TestArgs),
     /// Remove a stored connection.
     Remove(NameArg),
     /// Make a stored connection the default.

@@ -24,7 +24,10 @@ pub const FRIENDLY: &[(&str, &str, &str)] = &[
 ];
 
 const GROUP_ABOUT: &[(&str, &str)] = &[
-    ("users", "Find users (shortcuts for the user discovery actions)."),
+    (
+        "users",
+        "Find users (shortcuts for the user discovery actions).",
+    ),
     ("groups", "Find groups and their members."),
     ("apps", "Find apps and their assigned users."),
     ("logs", "Search the System Log."),
@@ -36,19 +39,31 @@ pub fn commands() -> Vec<Command> {
     GROUP_ABOUT
         .iter()
         .map(|(group, about)| {
-            let verbs = FRIENDLY.iter().filter(|(g, _, _)| g == group).map(|(_, verb, name)| {
-                let action = actions::find(name).expect("every friendly subcommand names a registered action");
-                verb_command(verb, action)
-            });
-            Command::new(*group).about(*about).subcommand_required(true).subcommands(verbs)
+            let verbs = FRIENDLY
+                .iter()
+                .filter(|(g, _, _)| g == group)
+                .map(|(_, verb, name)| {
+                    let action = actions::find(name)
+                        .expect("every friendly subcommand names a registered action");
+                    verb_command(verb, action)
+                });
+            Command::new(*group)
+                .about(*about)
+                .subcommand_required(true)
+                .subcommands(verbs)
         })
         .collect()
 }
 
 /// The action a parsed friendly subcommand runs, with its input built from the flags.
-pub fn action_input(group: &str, matches: &ArgMatches) -> Option<Result<(&'static ActionDef, Value), String>> {
+pub fn action_input(
+    group: &str,
+    matches: &ArgMatches,
+) -> Option<Result<(&'static ActionDef, Value), String>> {
     let (verb, verb_matches) = matches.subcommand()?;
-    let (_, _, name) = FRIENDLY.iter().find(|(g, v, _)| *g == group && *v == verb)?;
+    let (_, _, name) = FRIENDLY
+        .iter()
+        .find(|(g, v, _)| *g == group && *v == verb)?;
     let action = actions::find(name)?;
     Some(input_from_flags(action, verb_matches).map(|input| (action, input)))
 }
@@ -124,14 +139,18 @@ fn flag_name(property: &str) -> String {
 }
 
 fn verb_command(verb: &str, action: &ActionDef) -> Command {
-    let mut command = Command::new(verb.to_string()).about(format!("{} (action {})", action.summary, action.name));
+    let mut command = Command::new(verb.to_string())
+        .about(format!("{} (action {})", action.summary, action.name));
     for property in properties(action) {
         let positional = action.positional == Some(property.name.as_str());
         let mut arg = Arg::new(property.name.clone()).help(property.help.clone());
         arg = if positional {
-            arg.required(property.required).value_name(property.name.to_uppercase())
+            arg.required(property.required)
+                .value_name(property.name.to_uppercase())
         } else {
-            let arg = arg.long(flag_name(&property.name)).required(property.required);
+            let arg = arg
+                .long(flag_name(&property.name))
+                .required(property.required);
             match property.kind {
                 Kind::Bool => arg.action(ArgAction::SetTrue),
                 Kind::Integer => arg.value_name("N").value_parser(clap::value_parser!(u64)),
@@ -148,9 +167,15 @@ fn input_from_flags(action: &ActionDef, matches: &ArgMatches) -> Result<Value, S
     for property in properties(action) {
         let positional = action.positional == Some(property.name.as_str());
         let value = match (property.kind, positional) {
-            (Kind::Bool, false) => matches.get_flag(&property.name).then_some(Value::Bool(true)),
-            (Kind::Integer, false) => matches.get_one::<u64>(&property.name).map(|n| Value::from(*n)),
-            _ => matches.get_one::<String>(&property.name).map(|s| Value::String(s.clone())),
+            (Kind::Bool, false) => matches
+                .get_flag(&property.name)
+                .then_some(Value::Bool(true)),
+            (Kind::Integer, false) => matches
+                .get_one::<u64>(&property.name)
+                .map(|n| Value::from(*n)),
+            _ => matches
+                .get_one::<String>(&property.name)
+                .map(|s| Value::String(s.clone())),
         };
         if let Some(value) = value {
             input.insert(property.name, value);
@@ -169,13 +194,28 @@ mod tests {
         cli.clone().debug_assert();
         let m = cli
             .clone()
-            .try_get_matches_from(["t", "users", "search", "--search", "status eq \"ACTIVE\"", "--sort-by", "id", "--limit", "5"])
+            .try_get_matches_from([
+                "t",
+                "users",
+                "search",
+                "--search",
+                "status eq \"ACTIVE\"",
+                "--sort-by",
+                "id",
+                "--limit",
+                "5",
+            ])
             .unwrap();
         let (group, sub) = m.subcommand().unwrap();
         let (action, input) = action_input(group, sub).unwrap().unwrap();
         assert_eq!(action.name, "search_users");
-        assert_eq!(input, serde_json::json!({"search": "status eq \"ACTIVE\"", "sortBy": "id", "limit": 5}));
-        let m = cli.try_get_matches_from(["t", "groups", "members", "00g1"]).unwrap();
+        assert_eq!(
+            input,
+            serde_json::json!({"search": "status eq \"ACTIVE\"", "sortBy": "id", "limit": 5})
+        );
+        let m = cli
+            .try_get_matches_from(["t", "groups", "members", "00g1"])
+            .unwrap();
         let (group, sub) = m.subcommand().unwrap();
         let (action, input) = action_input(group, sub).unwrap().unwrap();
         assert_eq!(action.name, "list_group_members");

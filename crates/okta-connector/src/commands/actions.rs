@@ -34,9 +34,12 @@ pub async fn run(ctx: &Context, args: ActionsArgs) -> anyhow::Result<()> {
 fn find(name: &str) -> anyhow::Result<&'static ActionDef> {
     actions::find(name).ok_or_else(|| {
         let names: Vec<&str> = actions::registry().iter().map(|a| a.name).collect();
-        Exit::new(
+        Exit::error(
             exit::USAGE,
-            anyhow::anyhow!("no action named '{name}'; the actions are: {}", names.join(", ")),
+            anyhow::anyhow!(
+                "no action named '{name}'; the actions are: {}",
+                names.join(", ")
+            ),
         )
     })
 }
@@ -53,14 +56,18 @@ fn read_input(input: Option<&str>) -> anyhow::Result<Value> {
         }
         Some(path) if path.starts_with('@') => {
             let path = &path[1..];
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| Exit::new(exit::USAGE, anyhow::anyhow!("cannot read the input file {path}: {e}")))?;
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                Exit::error(
+                    exit::USAGE,
+                    anyhow::anyhow!("cannot read the input file {path}: {e}"),
+                )
+            })?;
             (text, path.to_string())
         }
         Some(text) => (text.to_string(), "--input".to_string()),
     };
     serde_json::from_str(&text).map_err(|e| {
-        Exit::new(
+        Exit::error(
             exit::USAGE,
             anyhow::anyhow!("the input in {origin} is not JSON: {e} (example: --input '{{\"user\": \"alice@example.com\"}}')"),
         )
@@ -79,7 +86,11 @@ fn list(ctx: &Context) -> anyhow::Result<()> {
         })
         .collect();
     let format = ctx.output.unwrap_or(Format::Table);
-    let mut writer = Writer::new(std::io::stdout().lock(), format, &["name", "returns", "summary"]);
+    let mut writer = Writer::new(
+        std::io::stdout().lock(),
+        format,
+        &["name", "returns", "summary"],
+    );
     for row in &rows {
         writer.item(row)?;
     }
@@ -110,9 +121,21 @@ fn describe(ctx: &Context, action: &ActionDef) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     writeln!(out, "{}: {}", action.name, action.summary)?;
     writeln!(out, "\nReturns: {}", returns(action))?;
-    writeln!(out, "\nInput (JSON Schema):\n{}", serde_json::to_string_pretty(&schema)?)?;
-    writeln!(out, "\nRun it:\n  okta-connector actions run {} --input '{}'", action.name, example(action))?;
-    if let Some((group, verb, _)) = crate::cli::friendly::FRIENDLY.iter().find(|(_, _, n)| *n == action.name) {
+    writeln!(
+        out,
+        "\nInput (JSON Schema):\n{}",
+        serde_json::to_string_pretty(&schema)?
+    )?;
+    writeln!(
+        out,
+        "\nRun it:\n  okta-connector actions run {} --input '{}'",
+        action.name,
+        example(action)
+    )?;
+    if let Some((group, verb, _)) = crate::cli::friendly::FRIENDLY
+        .iter()
+        .find(|(_, _, n)| *n == action.name)
+    {
         writeln!(out, "  okta-connector {group} {verb} --help")?;
     }
     Ok(())
@@ -122,7 +145,12 @@ fn describe(ctx: &Context, action: &ActionDef) -> anyhow::Result<()> {
 fn example(action: &ActionDef) -> String {
     let schema = action.input_schema();
     let mut example = serde_json::Map::new();
-    for name in schema["required"].as_array().into_iter().flatten().filter_map(Value::as_str) {
+    for name in schema["required"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+    {
         let placeholder = match name {
             "user" => "alice@example.com",
             "group" => "00g1a2b3c4d5e6f7g8h9",
@@ -138,7 +166,8 @@ fn example(action: &ActionDef) -> String {
 
 /// The Markdown reference of every action, for the README.
 pub fn docs() -> String {
-    let mut doc = String::from("| action | returns | what it does | CLI shortcut |\n|---|---|---|---|\n");
+    let mut doc =
+        String::from("| action | returns | what it does | CLI shortcut |\n|---|---|---|---|\n");
     for action in actions::registry() {
         let shortcut = crate::cli::friendly::FRIENDLY
             .iter()
@@ -170,7 +199,11 @@ pub async fn run_action(ctx: &Context, action: &ActionDef, input: Value) -> anyh
         }
         ActionOutput::Stream(mut items) => {
             let stdout = std::io::stdout();
-            let format = ctx.output.unwrap_or(if stdout.is_terminal() { Format::Table } else { Format::Ndjson });
+            let format = ctx.output.unwrap_or(if stdout.is_terminal() {
+                Format::Table
+            } else {
+                Format::Ndjson
+            });
             let mut writer = Writer::new(stdout.lock(), format, columns);
             let mut progress = Progress::new(action.output.item);
             while let Some(item) = items.next().await {
@@ -183,8 +216,10 @@ pub async fn run_action(ctx: &Context, action: &ActionDef, input: Value) -> anyh
                         // What was printed stays printed; the error says where the list broke off.
                         progress.clear();
                         writer.finish()?;
-                        return Err(anyhow::Error::new(e)
-                            .context(format!("the list broke off after {} items", progress.count)));
+                        return Err(anyhow::Error::new(e).context(format!(
+                            "the list broke off after {} items",
+                            progress.count
+                        )));
                     }
                 }
             }
@@ -221,7 +256,10 @@ impl Progress {
     fn tick(&mut self, count: u64) {
         self.count = count;
         // Only lists that take a while get a progress line.
-        if !self.enabled || self.last.elapsed() < Duration::from_millis(250) || self.started.elapsed() < Duration::from_secs(1) {
+        if !self.enabled
+            || self.last.elapsed() < Duration::from_millis(250)
+            || self.started.elapsed() < Duration::from_secs(1)
+        {
             return;
         }
         self.last = Instant::now();

@@ -21,10 +21,12 @@ use crate::exit::{self, Exit};
 /// Runs a `connections` subcommand. A failure exits with 3 (no usable connection) unless Okta's
 /// answer says more (4: refused, 5: unreachable).
 pub async fn run(ctx: &Context, args: ConnectionsArgs) -> anyhow::Result<()> {
-    subcommand(ctx, args).await.map_err(|e| match exit::code(&e) {
-        1 => Exit::new(exit::CONNECTION, e),
-        _ => e,
-    })
+    subcommand(ctx, args)
+        .await
+        .map_err(|e| match exit::code(&e) {
+            1 => Exit::error(exit::CONNECTION, e),
+            _ => e,
+        })
 }
 
 async fn subcommand(ctx: &Context, args: ConnectionsArgs) -> anyhow::Result<()> {
@@ -235,7 +237,9 @@ fn entry_fields(entry: &Entry) -> serde_json::Value {
 /// `--output json` (or ndjson) prints JSON; anything else a table.
 fn json_output(ctx: &Context) -> Format {
     match ctx.output {
-        Some(okta_connector::output::Format::Json | okta_connector::output::Format::Ndjson) => Format::Json,
+        Some(okta_connector::output::Format::Json | okta_connector::output::Format::Ndjson) => {
+            Format::Json
+        }
         _ => Format::Table,
     }
 }
@@ -287,7 +291,10 @@ async fn test(ctx: &Context, args: TestArgs) -> anyhow::Result<()> {
         }
     }
     if let Some(code) = first_failure {
-        return Err(Exit::new(code, anyhow::anyhow!("the connection test failed")));
+        return Err(Exit::error(
+            code,
+            anyhow::anyhow!("the connection test failed"),
+        ));
     }
     println!("The connection works.");
     Ok(())

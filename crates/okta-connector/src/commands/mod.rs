@@ -41,30 +41,37 @@ impl Context {
 
     pub fn state_dir(&self) -> anyhow::Result<PathBuf> {
         conn::state_dir(self.state_flag.as_deref(), &self.environment())
-            .map_err(|e| Exit::new(exit::CONNECTION, e))
+            .map_err(|e| Exit::error(exit::CONNECTION, e))
     }
 
     /// A client for the connection this command uses (see `connections::resolve`).
     pub fn client(&self) -> anyhow::Result<okta_client::Client> {
         let state = self.state_dir()?;
         let resolved = conn::resolve(&state, self.connection.as_deref(), &self.environment())
-            .map_err(|e| Exit::new(exit::CONNECTION, e))?;
+            .map_err(|e| Exit::error(exit::CONNECTION, e))?;
         for warning in &resolved.warnings {
             eprintln!("warning: {warning}");
         }
         resolved
             .connection
             .client()
-            .map_err(|e| Exit::new(exit::CONNECTION, e))
+            .map_err(|e| Exit::error(exit::CONNECTION, e))
     }
 }
 
 /// Runs a friendly subcommand (`users search ...`): an action from the registry.
-pub async fn run_friendly(ctx: &Context, group: &str, matches: &clap::ArgMatches) -> anyhow::Result<()> {
+pub async fn run_friendly(
+    ctx: &Context,
+    group: &str,
+    matches: &clap::ArgMatches,
+) -> anyhow::Result<()> {
     match crate::cli::friendly::action_input(group, matches) {
         Some(Ok((action, input))) => actions::run_action(ctx, action, input).await,
-        Some(Err(e)) => Err(Exit::new(exit::USAGE, anyhow::anyhow!(e))),
-        None => Err(Exit::new(exit::USAGE, anyhow::anyhow!("unknown subcommand of {group}"))),
+        Some(Err(e)) => Err(Exit::error(exit::USAGE, anyhow::anyhow!(e))),
+        None => Err(Exit::error(
+            exit::USAGE,
+            anyhow::anyhow!("unknown subcommand of {group}"),
+        )),
     }
 }
 

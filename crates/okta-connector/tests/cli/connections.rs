@@ -190,12 +190,12 @@ fn add_list_show_default_remove() {
         out.contains("Removed connection 'prod'") && out.contains("It was the default"),
         "{out}"
     );
-    let err = s.fails(1, &["connections", "remove", "prod"], None, &[]);
+    let err = s.fails(3, &["connections", "remove", "prod"], None, &[]);
     assert!(
         err.contains("no connection named 'prod' (stored: dev)"),
         "{err}"
     );
-    let err = s.fails(1, &["connections", "default", "nope"], None, &[]);
+    let err = s.fails(3, &["connections", "default", "nope"], None, &[]);
     assert!(err.contains("no connection named 'nope'"), "{err}");
     let list = s.ok(&["connections", "list"], None, &[]);
     assert_eq!(list.lines().count(), 2, "{list}");
@@ -243,7 +243,7 @@ fn secrets_come_from_stdin_a_variable_or_nowhere() {
         &[("MY_TOKEN", TOKEN)],
     );
     let err = s.fails(
-        1,
+        3,
         &[
             "connections",
             "add",
@@ -258,7 +258,7 @@ fn secrets_come_from_stdin_a_variable_or_nowhere() {
     );
     assert!(err.contains("UNSET_VAR is not set"), "{err}");
     let err = s.fails(
-        1,
+        3,
         &["connections", "add", "b", "--org-url", "acme.okta.com"],
         None,
         &[],
@@ -268,7 +268,7 @@ fn secrets_come_from_stdin_a_variable_or_nowhere() {
         "{err}"
     );
     let err = s.fails(
-        1,
+        3,
         &[
             "connections",
             "add",
@@ -299,7 +299,7 @@ fn secrets_come_from_stdin_a_variable_or_nowhere() {
     assert!(err.contains("--token"), "{err}");
 
     let err = s.fails(
-        1,
+        3,
         &[
             "connections",
             "add",
@@ -354,7 +354,7 @@ fn a_wrong_master_key_is_refused_and_the_store_unchanged() {
     let before = std::fs::read(s.db()).unwrap();
 
     let err = s.fails(
-        1,
+        3,
         &["connections", "show"],
         None,
         &[("OKTA_CONNECTOR_MASTER_KEY", KEY_B)],
@@ -366,7 +366,7 @@ fn a_wrong_master_key_is_refused_and_the_store_unchanged() {
         "{err}"
     );
     let err = s.fails(
-        1,
+        3,
         &[
             "connections",
             "add",
@@ -380,10 +380,10 @@ fn a_wrong_master_key_is_refused_and_the_store_unchanged() {
     );
     assert!(err.contains("master key differs"), "{err}");
     // Without the variable there is no key file to fall back on: missing, not "different".
-    let err = s.fails(1, &["connections", "show"], None, &[]);
+    let err = s.fails(3, &["connections", "show"], None, &[]);
     assert!(err.contains("master key is missing"), "{err}");
     let err = s.fails(
-        1,
+        3,
         &["connections", "show"],
         None,
         &[("OKTA_CONNECTOR_MASTER_KEY", "not-a-key")],
@@ -475,7 +475,7 @@ fn resolution_order_flag_then_env_then_okta_yaml_then_default() {
         args.extend_from_slice(extra);
         serde_json::from_str::<serde_json::Value>(&s.ok(&args, None, env)).unwrap()
     };
-    let err = s.fails(1, &["connections", "show"], None, &[]);
+    let err = s.fails(3, &["connections", "show"], None, &[]);
     assert!(
         err.contains("no connection: add one with `okta-connector connections add NAME --org-url"),
         "{err}"
@@ -528,7 +528,7 @@ fn resolution_order_flag_then_env_then_okta_yaml_then_default() {
     );
 
     let err = s.fails(
-        1,
+        3,
         &["connections", "show"],
         None,
         &[("OKTA_CLIENT_ORGURL", "https://env.okta.com")],
@@ -538,7 +538,7 @@ fn resolution_order_flag_then_env_then_okta_yaml_then_default() {
         "{err}"
     );
     let err = s.fails(
-        1,
+        3,
         &["connections", "show"],
         None,
         &[
@@ -756,6 +756,6 @@ fn connection_test_explains_redirects_timeouts_and_refusals() {
 
     // No connection at all: exit 1, not 3 (the test could not run).
     let empty = Sandbox::new();
-    let err = empty.fails(1, &["connections", "test"], None, &[]);
+    let err = empty.fails(3, &["connections", "test"], None, &[]);
     assert!(err.contains("no connection"), "{err}");
 }
