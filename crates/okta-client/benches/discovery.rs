@@ -96,15 +96,16 @@ where
     let wall = started.elapsed();
     let cpu = process_cpu() - cpu_before;
     let client_cpu = thread_cpu("client") - client_cpu_before;
-    let peak_growth = status_kb("VmHWM").saturating_sub(rss_before);
+    let peak = status_kb("VmHWM");
 
     println!(
         "{what:>6} {count:>8}: {:>8.0} records/s, CPU {:.2} µs/record (client thread {:.2}), \
-         peak memory +{:.1} MiB during the pass (seeded in {:.1} s)",
+         peak RSS {:.1} MiB during the pass, {:+.1} MiB over the RSS before it (seeded in {:.1} s)",
         count as f64 / wall.as_secs_f64(),
         cpu.as_secs_f64() * 1e6 / count as f64,
         client_cpu.as_secs_f64() * 1e6 / count as f64,
-        peak_growth as f64 / 1024.0,
+        peak as f64 / 1024.0,
+        peak as f64 / 1024.0 - rss_before as f64 / 1024.0,
         seeded_in.as_secs_f64(),
     );
     sim_rt.block_on(server.shutdown());
