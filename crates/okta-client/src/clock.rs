@@ -30,7 +30,8 @@ impl Clock for TokioClock {
     }
 }
 
-/// A virtual clock for tests: `sleep` returns at once, advances `now` and records the duration.
+/// A virtual clock for tests: `sleep` advances `now`, records the duration and returns after one
+/// yield to the runtime.
 /// Sockets keep real time, so socket timeouts are unaffected (unlike a paused tokio clock, which
 /// jumps ahead whenever the runtime is idle waiting on I/O).
 #[derive(Clone, Debug)]
@@ -77,6 +78,8 @@ impl Clock for ManualClock {
         let mut s = self.state.lock();
         s.now += duration;
         s.sleeps.push(duration);
-        Box::pin(std::future::ready(()))
+        // Yield once, as a real sleep would: a task waiting in a loop (a governor blocked until
+        // others finish) must let those others run on a single-threaded runtime.
+        Box::pin(tokio::task::yield_now())
     }
 }

@@ -3,5 +3,7 @@
 mod api;
 mod common;
 mod fixtures;
+mod governor;
+mod origin;
 mod replay;
 mod sim;
