@@ -509,7 +509,7 @@ fn api_error(method: &Method, url: &Url, response: &Response, retryable: bool) -
     Error {
         kind,
         status: Some(status.as_u16()),
-        body,
+        body: body.map(Box::new),
         request_id: request_id(&response.headers),
         retryable,
         message,

@@ -64,7 +64,8 @@ pub struct Error {
     /// HTTP status, when a response arrived.
     pub status: Option<u16>,
     /// Okta's error body, when the response had one.
-    pub body: Option<ErrorBody>,
+    /// Boxed: it is large, and most errors (and every `Ok`) are better off without its size.
+    pub body: Option<Box<ErrorBody>>,
     /// `X-Okta-Request-Id` of the response, when one arrived.
     pub request_id: Option<String>,
     /// Whether sending the same request again may succeed.

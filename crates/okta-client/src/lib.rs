@@ -11,10 +11,6 @@
 //! * Every failure is one [`Error`]: HTTP status, Okta's error body, the request id, and whether it is
 //!   worth retrying.
 
-// `Error` carries Okta's whole error body in public fields (the contract); it is returned only on
-// the rare failure path, so its size costs nothing worth a Box.
-#![allow(clippy::result_large_err)]
-
 pub mod api;
 pub mod auth;
 pub mod client;

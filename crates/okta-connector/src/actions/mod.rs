@@ -182,7 +182,6 @@ pub fn find(name: &str) -> Option<&'static ActionDef> {
 // Helpers the action modules share.
 
 /// A streamed list of typed models as JSON values.
-#[allow(clippy::result_large_err)] // TODO: shrink okta_client::Error
 fn stream_values<T: serde::Serialize + Send + 'static>(
     pages: okta_client::page::Pages<T>,
     max: Option<u64>,

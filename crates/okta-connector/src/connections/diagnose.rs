@@ -240,11 +240,11 @@ mod tests {
     fn api(status: u16, code: &str, summary: &str) -> Error {
         Error {
             status: Some(status),
-            body: Some(ErrorBody {
+            body: Some(Box::new(ErrorBody {
                 error_code: Some(code.into()),
                 error_summary: Some(summary.into()),
                 ..ErrorBody::default()
-            }),
+            })),
             request_id: Some("reqid123".into()),
             ..Error::new(
                 ErrorKind::Api,

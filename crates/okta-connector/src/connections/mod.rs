@@ -29,7 +29,6 @@ pub struct Connection {
 
 impl Connection {
     // okta_client::Error is large by design (status, Okta's body, request id); it is returned once.
-    #[allow(clippy::result_large_err)]
     pub fn client(&self) -> Result<Client, okta_client::Error> {
         Client::new(ClientConfig::new(self.org_url.clone(), self.auth.clone()))
     }
