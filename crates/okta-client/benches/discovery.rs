@@ -12,47 +12,81 @@
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
-use okta_client::models::LogEvent;
-use okta_client::{Auth, Client, ClientConfig, LogStart, Query, SecretString};
+use futures_util::future::BoxFuture;
+use okta_client::models::{LogEvent, User};
+use okta_client::{Auth, Client, ClientConfig, Query, SecretString};
 use okta_sim::{RateLimitTier, SimConfig, SimServer};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
 
 fn main() {
     let users = env_size("BENCH_USERS", 100_000);
     let events = env_size("BENCH_EVENTS", 1_000_000);
     println!("okta-client discovery benchmark (release, loopback, simulator rate limits off)");
+    // Each size is seeded once and read twice: into the typed models, and into bare
+    // `serde_json::Value`s, so the models' cost shows side by side in the same run.
     for n in [users / 4, users] {
-        run("users", n, |client| async move {
-            // TODO: okta_client::models::User once the models land.
-            let mut pages = client
-                .paginate::<serde_json::Value>("/api/v1/users", Query::new().push("limit", 200));
-            let mut count = 0;
-            while let Some(user) = pages.next().await {
-                user.unwrap();
-                count += 1;
-            }
-            count
-        });
+        run(
+            "users",
+            n,
+            &[("User", list_users::<User>), ("Value", list_users::<Value>)],
+        );
     }
     for n in [events / 4, events] {
-        run("events", n, |client| async move {
-            let since = time::OffsetDateTime::now_utc() - time::Duration::days(40);
-            let since = since
-                .format(&time::format_description::well_known::Rfc3339)
-                .unwrap();
-            let mut poll = client.poll_logs(LogStart::Since {
-                since,
-                filter: None,
-                q: None,
-                limit: 1000,
-            });
-            let mut count = 0;
-            while let Some(event) = poll.next().await {
-                let _: LogEvent = event.unwrap();
-                count += 1;
-            }
-            count
-        });
+        run(
+            "events",
+            n,
+            &[
+                ("LogEvent", poll_events::<LogEvent>),
+                ("Value", poll_events::<Value>),
+            ],
+        );
     }
+}
+
+type Pass = fn(Client) -> BoxFuture<'static, usize>;
+
+fn list_users<T: DeserializeOwned + Send + 'static>(client: Client) -> BoxFuture<'static, usize> {
+    Box::pin(async move {
+        let mut pages = client.paginate::<T>("/api/v1/users", Query::new().push("limit", 200));
+        let mut count = 0;
+        while let Some(user) = pages.next().await {
+            user.unwrap();
+            count += 1;
+        }
+        count
+    })
+}
+
+/// One System Log poll from 40 days back (the seeded history spans 30) until the first empty page.
+fn poll_events<T: DeserializeOwned + Send + 'static>(client: Client) -> BoxFuture<'static, usize> {
+    Box::pin(async move {
+        let since = time::OffsetDateTime::now_utc() - time::Duration::days(40);
+        let since = since
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap();
+        let mut query = Query::new().push("since", since).push("limit", 1000);
+        let mut count = 0;
+        // Polling pages by hand so the item type is generic; `poll_logs` does the same with LogEvent.
+        loop {
+            let page = client
+                .pages::<T>("/api/v1/logs", query.clone())
+                .next()
+                .await
+                .unwrap()
+                .unwrap();
+            if page.items.is_empty() {
+                return count;
+            }
+            count += page.items.len();
+            let next = page.next.expect("a polling page always has a next link");
+            query = Query::new();
+            query.0.extend(
+                next.query_pairs()
+                    .map(|(k, v)| (k.into_owned(), v.into_owned())),
+            );
+        }
+    })
 }
 
 fn env_size(name: &str, default: usize) -> usize {
@@ -62,12 +96,8 @@ fn env_size(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
-/// Seeds a simulator with `n` records of `what`, then times one pass of `pass` over it.
-fn run<F, Fut>(what: &str, n: usize, pass: F)
-where
-    F: FnOnce(Client) -> Fut,
-    Fut: std::future::Future<Output = usize> + Send + 'static,
-{
+/// Seeds a simulator with `n` records of `what`, then times each pass over it.
+fn run(what: &str, n: usize, passes: &[(&str, Pass)]) {
     let sim_rt = runtime("sim");
     let client_rt = runtime("client");
     let config = SimConfig {
@@ -87,27 +117,30 @@ where
     ))
     .unwrap();
 
-    // Peak memory of the pass alone: reset the high-water mark to the current size.
-    std::fs::write("/proc/self/clear_refs", "5").expect("reset VmHWM");
-    let rss_before = status_kb("VmRSS");
-    let (cpu_before, client_cpu_before) = (process_cpu(), thread_cpu("client"));
-    let started = Instant::now();
-    let count = client_rt.block_on(async move { tokio::spawn(pass(client)).await.unwrap() });
-    let wall = started.elapsed();
-    let cpu = process_cpu() - cpu_before;
-    let client_cpu = thread_cpu("client") - client_cpu_before;
-    let peak = status_kb("VmHWM");
+    println!("{what}: {n} seeded in {:.1} s", seeded_in.as_secs_f64());
+    for (parsed_as, pass) in passes {
+        // Peak memory of the pass alone: reset the high-water mark to the current size.
+        std::fs::write("/proc/self/clear_refs", "5").expect("reset VmHWM");
+        let rss_before = status_kb("VmRSS");
+        let (cpu_before, client_cpu_before) = (process_cpu(), thread_cpu("client"));
+        let started = Instant::now();
+        let pass = pass(client.clone());
+        let count = client_rt.block_on(async move { tokio::spawn(pass).await.unwrap() });
+        let wall = started.elapsed();
+        let cpu = process_cpu() - cpu_before;
+        let client_cpu = thread_cpu("client") - client_cpu_before;
+        let peak = status_kb("VmHWM");
 
-    println!(
-        "{what:>6} {count:>8}: {:>8.0} records/s, CPU {:.2} µs/record (client thread {:.2}), \
-         peak RSS {:.1} MiB during the pass, {:+.1} MiB over the RSS before it (seeded in {:.1} s)",
-        count as f64 / wall.as_secs_f64(),
-        cpu.as_secs_f64() * 1e6 / count as f64,
-        client_cpu.as_secs_f64() * 1e6 / count as f64,
-        peak as f64 / 1024.0,
-        peak as f64 / 1024.0 - rss_before as f64 / 1024.0,
-        seeded_in.as_secs_f64(),
-    );
+        println!(
+            "  {parsed_as:>8} {count:>8}: {:>8.0} records/s, CPU {:.2} µs/record (client thread {:.2}), \
+             peak RSS {:.1} MiB during the pass, {:+.1} MiB over the RSS before it",
+            count as f64 / wall.as_secs_f64(),
+            cpu.as_secs_f64() * 1e6 / count as f64,
+            client_cpu.as_secs_f64() * 1e6 / count as f64,
+            peak as f64 / 1024.0,
+            peak as f64 / 1024.0 - rss_before as f64 / 1024.0,
+        );
+    }
     sim_rt.block_on(server.shutdown());
 }
 
