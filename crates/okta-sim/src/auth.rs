@@ -9,6 +9,24 @@ use crate::Sim;
 use crate::http::ApiError;
 use crate::syslog::Entity;
 
+/// An SSWS token the org accepts. Its `Debug` never shows the value.
+#[derive(Clone)]
+pub struct ApiToken {
+    pub value: String,
+    /// Whether the token's user holds an admin role. A token inherits its user's privileges, so one
+    /// whose user has none authenticates but may do nothing (403 E0000006), as after a demotion.
+    pub admin_role: bool,
+}
+
+impl std::fmt::Debug for ApiToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiToken")
+            .field("value", &"<redacted>")
+            .field("admin_role", &self.admin_role)
+            .finish()
+    }
+}
+
 /// The authenticated caller of a request.
 #[derive(Debug, Clone)]
 pub struct Principal {
@@ -16,6 +34,8 @@ pub struct Principal {
     pub actor: Arc<Entity>,
     /// Granted OAuth scopes; `None` for an API token, which carries its admin's full rights.
     pub scopes: Option<Vec<String>>,
+    /// Whether the caller holds an admin role; without one every management call is refused.
+    pub admin_role: bool,
 }
 
 impl Principal {
@@ -70,18 +90,23 @@ pub fn authenticate(sim: &Sim, headers: &HeaderMap) -> Result<Principal, ApiErro
     if !known_scheme || credential.is_empty() {
         return Err(invalid_session());
     }
-    let known = scheme.eq_ignore_ascii_case("SSWS")
-        && sim
-            .api_tokens
-            .read()
-            .iter()
-            .any(|t| constant_time_eq(t, credential));
-    if !known {
+    let token = scheme
+        .eq_ignore_ascii_case("SSWS")
+        .then(|| {
+            sim.api_tokens
+                .read()
+                .iter()
+                .find(|t| constant_time_eq(&t.value, credential))
+                .cloned()
+        })
+        .flatten();
+    let Some(token) = token else {
         return Err(ApiError::new(401, "E0000011", "Invalid token provided"));
-    }
+    };
     Ok(Principal {
         actor: sim.admin.clone(),
         scopes: None,
+        admin_role: token.admin_role,
     })
 }
 
@@ -121,6 +146,7 @@ mod tests {
                 display_name: "A".into(),
             }),
             scopes: Some(vec!["okta.users.manage".into()]),
+            admin_role: true,
         };
         assert!(p.allows("okta.users.read"));
         assert!(p.allows("okta.users.manage"));

@@ -106,12 +106,51 @@ pub fn routes() -> Router<Arc<Sim>> {
         .route("/clock", get(clock).post(set_clock))
         .route("/rate-limits", get(rate_limits).put(set_rate_limits))
         .route("/logs/late", post(late_events))
+        .route("/api-tokens", post(add_api_token))
         .fallback(|| async {
             (
                 axum::http::StatusCode::NOT_FOUND,
                 Json(json!({"error": "no such control endpoint; see the README's Control API table"})),
             )
         })
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct NewApiToken {
+    token: String,
+    #[serde(default = "yes")]
+    admin_role: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Registers another SSWS token, e.g. one whose user holds no admin role (every call: 403 E0000006).
+/// The token is not echoed back.
+async fn add_api_token(
+    State(sim): State<Arc<Sim>>,
+    Json(new): Json<NewApiToken>,
+) -> Result<Json<Value>, ApiError> {
+    if new.token.trim().is_empty()
+        || new.token.len() > 512
+        || new.token.contains(char::is_whitespace)
+    {
+        return Err(bad(
+            "token",
+            "must be 1 to 512 characters without spaces".into(),
+        ));
+    }
+    let mut tokens = sim.api_tokens.write();
+    tokens.retain(|t| t.value != new.token);
+    tokens.push(crate::auth::ApiToken {
+        value: new.token,
+        admin_role: new.admin_role,
+    });
+    Ok(Json(
+        json!({"tokens": tokens.len(), "adminRole": new.admin_role}),
+    ))
 }
 
 /// The most late events one call inserts, and the farthest the clock moves in one call (100

@@ -44,7 +44,7 @@ pub struct Sim {
     pub faults: Faults,
     pub counters: control::Counters,
     /// The API tokens the org accepts (SSWS).
-    pub api_tokens: RwLock<Vec<String>>,
+    pub api_tokens: RwLock<Vec<auth::ApiToken>>,
     /// The admin the API token belongs to: the System Log actor of API calls.
     pub admin: Arc<Entity>,
     /// Random source for event uuids and transaction ids (seeded, so a run is reproducible).
@@ -91,7 +91,10 @@ impl Sim {
             limits,
             faults: Faults::default(),
             counters: control::Counters::default(),
-            api_tokens: RwLock::new(vec![token]),
+            api_tokens: RwLock::new(vec![auth::ApiToken {
+                value: token,
+                admin_role: true,
+            }]),
             admin,
             rng: Mutex::new(Rng::new(config.seed ^ 0x10_6E)),
             base_url: OnceLock::new(),
@@ -112,7 +115,7 @@ impl Sim {
 
     /// The first API token (the one printed on start).
     pub fn api_token(&self) -> String {
-        self.api_tokens.read()[0].clone()
+        self.api_tokens.read()[0].value.clone()
     }
 
     /// Writes an event to the System Log as Okta would for `ctx`'s request, published now.

@@ -251,6 +251,9 @@ fn authorize(
     request_id: &str,
 ) -> Result<RequestCtx, ApiError> {
     let principal = auth::authenticate(sim, req.headers())?;
+    if !principal.admin_role {
+        return Err(ApiError::no_permission());
+    }
     if let Some(scope) = auth::required_scope(method, path)
         && !principal.allows(scope)
     {

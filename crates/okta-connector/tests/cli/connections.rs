@@ -703,6 +703,37 @@ fn connection_test_against_the_simulator() {
         "a bad token fails every call: {out}"
     );
 
+    // A token whose user holds no admin role: it authenticates, then every call is refused (403).
+    let no_role = "00NoAdminRole-xxxxxxxxxxxxxxxxxxxxxxxxxx";
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let registered = tokio::runtime::Runtime::new().unwrap().block_on(async {
+        reqwest::Client::new()
+            .post(format!("{}/control/api-tokens", sim.url))
+            .header("Content-Type", "application/json")
+            .body(format!(r#"{{"token":"{no_role}","adminRole":false}}"#))
+            .send()
+            .await
+            .unwrap()
+            .status()
+    });
+    assert_eq!(registered, 200);
+    assert!(s.add("norole", &sim.url, no_role, &[]).status.success());
+    let (code, out) = test_connection(&s, "norole", &[]);
+    assert_eq!(code, Some(4), "{out}");
+    assert!(
+        out.contains("FAIL  System Log") && out.contains("missing permission"),
+        "{out}"
+    );
+    assert!(
+        out.contains("E0000006") && out.contains("okta.logs.read"),
+        "{out}"
+    );
+    assert!(
+        out.contains("FAIL  user profile schema"),
+        "a missing permission is per call, so the next check still runs: {out}"
+    );
+    assert!(!out.contains(no_role), "{out}");
+
     // The simulator speaks plain http: an https URL to it fails the TLS handshake.
     let https = sim.url.replace("http://", "https://");
     assert!(s.add("tls", &https, TOKEN, &[]).status.success());

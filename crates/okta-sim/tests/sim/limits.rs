@@ -179,6 +179,49 @@ async fn bad_and_missing_tokens_are_refused_as_okta_does() {
 }
 
 #[tokio::test]
+async fn a_token_without_an_admin_role_authenticates_but_may_do_nothing() {
+    let org = TestOrg::start().await;
+    let client = reqwest::Client::new();
+    let added = client
+        .post(org.url("/control/api-tokens"))
+        .json(&json!({"token": "00NoRoleToken", "adminRole": false}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(added.status(), 200);
+    assert!(
+        !added.text().await.unwrap().contains("00NoRoleToken"),
+        "not echoed"
+    );
+    for path in [
+        "/api/v1/logs?limit=1",
+        "/api/v1/meta/schemas/user/default",
+        "/api/v1/users",
+    ] {
+        let r = read(
+            client
+                .get(org.url(path))
+                .header("Authorization", "SSWS 00NoRoleToken")
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(r.status, 403, "{path}");
+        assert_eq!(r.error_code(), Some("E0000006"), "{path}");
+    }
+    // The org's own token still works, and a bad registration is refused.
+    assert_eq!(org.get("/api/v1/users?limit=1").await.status, 200);
+    let refused = client
+        .post(org.url("/control/api-tokens"))
+        .json(&json!({"token": "has space"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 400);
+}
+
+#[tokio::test]
 async fn unknown_paths_and_methods_get_okta_errors() {
     let org = TestOrg::start().await;
     let r = org.get("/api/v1/nothing-here").await;
