@@ -171,8 +171,9 @@ fn classify(e: &reqwest::Error) -> (ErrorKind, String) {
         }
         if let Some(io) = err.downcast_ref::<std::io::Error>() {
             use std::io::ErrorKind as Io;
-            // rustls reports handshake failures as io errors wrapping a rustls::Error.
-            if let Some(inner) = io.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
+            // rustls reports handshake failures as io errors wrapping a rustls::Error, sometimes
+            // inside another io error; `source()` skips the wrapped error, so look inside.
+            if let Some(inner) = rustls_inside(io) {
                 return (ErrorKind::Tls, format!("the TLS handshake failed: {inner}"));
             }
             let what = match io.kind() {
@@ -197,6 +198,17 @@ fn classify(e: &reqwest::Error) -> (ErrorKind, String) {
         );
     }
     (ErrorKind::Connect, "the request failed".into())
+}
+
+/// The rustls error an io error wraps, however deep.
+fn rustls_inside(io: &std::io::Error) -> Option<&rustls::Error> {
+    let inner = io.get_ref()?;
+    if let Some(tls) = inner.downcast_ref::<rustls::Error>() {
+        return Some(tls);
+    }
+    inner
+        .downcast_ref::<std::io::Error>()
+        .and_then(rustls_inside)
 }
 
 #[cfg(test)]

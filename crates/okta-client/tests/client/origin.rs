@@ -138,3 +138,22 @@ async fn connection_refused_says_so() {
     assert_eq!(clock.sleeps().len(), 1, "retried once, then gave up");
     assert!(err.message.contains("gave up after 2 attempts"), "{err}");
 }
+
+#[tokio::test]
+async fn https_to_a_plain_http_server_is_a_tls_failure_and_not_retried() {
+    let base = serve(axum::Router::new())
+        .await
+        .replace("http://", "https://");
+    let clock = okta_client::ManualClock::new();
+    let client = Client::new(config_for(&base, "00SECRET"))
+        .unwrap()
+        .with_clock(Arc::new(clock.clone()));
+    let err = client
+        .get::<Value>("/api/v1/users", &Query::new())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Tls, "{err}");
+    assert!(err.message.contains("TLS"), "{err}");
+    assert!(!err.is_retryable());
+    assert!(clock.sleeps().is_empty(), "a TLS failure is not retried");
+}
