@@ -216,10 +216,11 @@ pub async fn run_action(ctx: &Context, action: &ActionDef, input: Value) -> anyh
                         // What was printed stays printed; the error says where the list broke off.
                         progress.clear();
                         writer.finish()?;
-                        return Err(anyhow::Error::new(e).context(format!(
-                            "the list broke off after {} items",
-                            progress.count
-                        )));
+                        let error = anyhow::Error::new(e);
+                        return Err(match progress.count {
+                            0 => error,
+                            n => error.context(format!("the list broke off after {n} items")),
+                        });
                     }
                 }
             }
