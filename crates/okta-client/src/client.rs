@@ -335,18 +335,7 @@ impl Client {
                         status: response.status.as_u16(),
                         headers: &response.headers,
                     };
-                    let decision = retry::decide(
-                        policy,
-                        &method,
-                        attempt,
-                        elapsed,
-                        &outcome,
-                        retry::random_jitter(),
-                    );
-                    let retryable = !matches!(
-                        retry::classify(policy, &method, &outcome),
-                        retry::Class::Fatal(_)
-                    );
+                    let (retryable, decision) = judge(policy, &method, attempt, elapsed, &outcome);
                     retry_for = request_id(&response.headers);
                     (api_error(&method, &url, &response, retryable), decision)
                 }
@@ -356,18 +345,7 @@ impl Client {
                         kind: e.kind,
                         sent: e.sent,
                     };
-                    let decision = retry::decide(
-                        policy,
-                        &method,
-                        attempt,
-                        elapsed,
-                        &outcome,
-                        retry::random_jitter(),
-                    );
-                    let retryable = !matches!(
-                        retry::classify(policy, &method, &outcome),
-                        retry::Class::Fatal(_)
-                    );
+                    let (retryable, decision) = judge(policy, &method, attempt, elapsed, &outcome);
                     retry_for = None;
                     let error = Error {
                         retryable,
@@ -444,6 +422,29 @@ impl Client {
         }
         Ok(headers)
     }
+}
+
+/// Whether a failed attempt is worth repeating at all, and the policy's decision for this one.
+fn judge(
+    policy: &retry::RetryPolicy,
+    method: &Method,
+    attempt: u32,
+    elapsed: std::time::Duration,
+    outcome: &Outcome<'_>,
+) -> (bool, Decision) {
+    let retryable = !matches!(
+        retry::classify(policy, method, outcome),
+        retry::Class::Fatal(_)
+    );
+    let decision = retry::decide(
+        policy,
+        method,
+        attempt,
+        elapsed,
+        outcome,
+        retry::random_jitter(),
+    );
+    (retryable, decision)
 }
 
 fn to_json<B: Serialize + ?Sized>(body: &B) -> Result<Bytes, Error> {
