@@ -73,3 +73,12 @@ pub fn okta_code(e: &okta_client::Error) -> u8 {
         _ => UNREACHABLE,
     }
 }
+
+/// Whether the error is a write to a closed pipe.
+pub fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}

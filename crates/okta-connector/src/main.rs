@@ -37,6 +37,8 @@ fn main() -> std::process::ExitCode {
     });
     match outcome {
         Ok(()) => std::process::ExitCode::SUCCESS,
+        // The reader went away (`| head`): nothing more to say, as with any Unix filter.
+        Err(e) if exit::is_broken_pipe(&e) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
             std::process::ExitCode::from(exit::code(&e))

@@ -78,6 +78,8 @@ struct Property {
     kind: Kind,
     help: String,
     required: bool,
+    /// The allowed values, when the schema lists them.
+    choices: Vec<String>,
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -105,7 +107,27 @@ fn properties(action: &ActionDef) -> Vec<Property> {
             kind: kind(spec),
             help: spec["description"].as_str().unwrap_or_default().to_string(),
             required: required.contains(&name.as_str()),
+            choices: choices(&schema, spec),
         })
+        .collect()
+}
+
+/// The `enum` of a property, directly or through a `$ref` (an optional enum is `anyOf: [$ref, null]`).
+fn choices(schema: &Value, spec: &Value) -> Vec<String> {
+    let resolve = |s: &Value| -> Value {
+        match s["$ref"].as_str().and_then(|r| r.strip_prefix("#/$defs/")) {
+            Some(name) => schema["$defs"][name].clone(),
+            None => s.clone(),
+        }
+    };
+    let candidates: Vec<Value> = match spec["anyOf"].as_array() {
+        Some(options) => options.iter().map(resolve).collect(),
+        None => vec![resolve(spec)],
+    };
+    candidates
+        .iter()
+        .flat_map(|c| c["enum"].as_array().cloned().unwrap_or_default())
+        .filter_map(|v| v.as_str().map(str::to_string))
         .collect()
 }
 
@@ -154,6 +176,12 @@ fn verb_command(verb: &str, action: &ActionDef) -> Command {
             match property.kind {
                 Kind::Bool => arg.action(ArgAction::SetTrue),
                 Kind::Integer => arg.value_name("N").value_parser(clap::value_parser!(u64)),
+                Kind::Text if !property.choices.is_empty() => arg
+                    .value_name("VALUE")
+                    .value_parser(clap::builder::PossibleValuesParser::new(
+                        property.choices.clone(),
+                    ))
+                    .ignore_case(true),
                 Kind::Text => arg.value_name("TEXT"),
             }
         };

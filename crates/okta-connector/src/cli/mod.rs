@@ -27,15 +27,32 @@ pub struct Cli {
 pub struct GlobalArgs {
     /// Directory of the connection store and other state (default: OKTA_CONNECTOR_STATE, else the
     /// user's data directory, e.g. ~/.local/share/okta-connector).
-    #[arg(long, global = true, value_name = "DIR")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "DIR",
+        help_heading = "Global options"
+    )]
     pub state: Option<PathBuf>,
     /// The connection to use (default: OKTA_CLIENT_* variables, then ~/.okta/okta.yaml, then the
     /// store's default connection).
-    #[arg(long, short = 'c', global = true, value_name = "NAME")]
+    #[arg(
+        long,
+        short = 'c',
+        global = true,
+        value_name = "NAME",
+        help_heading = "Global options"
+    )]
     pub connection: Option<String>,
     /// Output format: json, ndjson, table or csv (default: a table for lists on a terminal, NDJSON
     /// for lists in a pipe, JSON for single objects).
-    #[arg(long, short = 'o', global = true, value_name = "FORMAT")]
+    #[arg(
+        long,
+        short = 'o',
+        global = true,
+        value_name = "FORMAT",
+        help_heading = "Global options"
+    )]
     pub output: Option<okta_connector::output::Format>,
 }
 
