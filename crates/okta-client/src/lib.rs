@@ -10,6 +10,31 @@
 //!   trip loses nothing; [`api`] has one module per resource family.
 //! * Every failure is one [`Error`]: HTTP status, Okta's error body, the request id, and whether it is
 //!   worth retrying.
+//!
+//! ```no_run
+//! use futures_util::TryStreamExt;
+//! use okta_client::{Auth, Client, ClientConfig, SecretString};
+//!
+//! # async fn example(token: String) -> Result<(), Box<dyn std::error::Error>> {
+//! let config = ClientConfig::new("https://acme.okta.com".parse()?, Auth::ApiToken(SecretString::new(token)));
+//! let client = Client::new(config)?;
+//! let mut users = client.users().list().search(r#"profile.department eq "Sales""#).stream();
+//! while let Some(user) = users.try_next().await? {
+//!     println!("{} {:?} {:?}", user.id, user.status, user.profile.custom_str("employeeId"));
+//! }
+//! let alice = client.users().get("alice@acme.com").await?;
+//! let mut events = client
+//!     .logs()
+//!     .search()
+//!     .since("2026-11-28T00:00:00Z")
+//!     .filter(r#"eventType eq "user.session.start""#)
+//!     .stream();
+//! while let Some(event) = events.try_next().await? {
+//!     println!("{:?} {} {}", event.published(), event.event_type, alice.id);
+//! }
+//! # Ok(())
+//! # }
+//! ```
 
 pub mod api;
 pub mod auth;
