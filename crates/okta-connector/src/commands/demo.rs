@@ -1,133 +1,30 @@
-//! `okta-connector demo`: starts a simulated org in-process and walks through what talking to Okta
-//! looks like: paging, searching, the user lifecycle with its rules, group membership, and the System
-//! Log recording all of it. It grows as the connector's capabilities land.
+//! `okta-connector demo`: starts a simulated org in-process and walks through what the connector does
+//! against it, through the same `okta_client::Client` and action registry the CLI uses: paging,
+//! searching, the user lifecycle with Okta's refusals, group membership, the two-step delete, the
+//! System Log that recorded it all, and the discovery actions.
+//!
+//! Every number and code printed comes from what happened (a stream's count, an error's fields, the
+//! simulator's request counters), so the walk-through stays honest as the connector changes.
 
 use std::net::SocketAddr;
 
 use anyhow::{Context, bail};
-use reqwest::{Method, Response};
+use futures_util::StreamExt;
+use okta_client::models::LogEvent;
+use okta_client::{Auth, Client, ClientConfig, Error, LogStart, Query, SecretString};
+use okta_connector::actions::{self, ActionOutput};
+use okta_connector::output::{Format, Writer};
+use okta_sim::SimServer;
+use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::cli::DemoArgs;
 
-/// A tiny SSWS client for the walk-through (the typed client arrives with `okta-client`).
-struct Org {
-    http: reqwest::Client,
-    base: String,
-    token: String,
-}
-
-struct Answer {
-    status: u16,
-    headers: reqwest::header::HeaderMap,
-    body: Value,
-}
-
-impl Answer {
-    fn header(&self, name: &str) -> &str {
-        self.headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("-")
-    }
-
-    fn next_link(&self) -> Option<String> {
-        self.headers
-            .get_all("link")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .find(|l| l.ends_with("rel=\"next\""))
-            .and_then(|l| l.split_once('<'))
-            .and_then(|(_, rest)| rest.split_once('>'))
-            .map(|(url, _)| url.to_string())
-    }
-
-    fn items(&self) -> &[Value] {
-        self.body.as_array().map(Vec::as_slice).unwrap_or(&[])
-    }
-
-    fn error(&self) -> String {
-        let causes: Vec<&str> = self.body["errorCauses"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|c| c["errorSummary"].as_str())
-            .collect();
-        format!(
-            "{} {} {}{}",
-            self.status,
-            self.body["errorCode"].as_str().unwrap_or(""),
-            self.body["errorSummary"].as_str().unwrap_or(""),
-            if causes.is_empty() {
-                String::new()
-            } else {
-                format!(" ({})", causes.join("; "))
-            }
-        )
-    }
-}
-
-impl Org {
-    async fn call(
-        &self,
-        method: Method,
-        path: &str,
-        body: Option<Value>,
-    ) -> anyhow::Result<Answer> {
-        // The token goes to the org only: a `next` link pointing elsewhere is refused, not followed.
-        let url = if path.starts_with("http") {
-            if !path.starts_with(&format!("{}/", self.base)) {
-                bail!("refusing to send the API token to {path}: it is not the org's URL");
-            }
-            path.to_string()
-        } else {
-            format!("{}{path}", self.base)
-        };
-        let mut req = self
-            .http
-            .request(method.clone(), &url)
-            .header("Authorization", format!("SSWS {}", self.token))
-            .header("Accept", "application/json");
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let resp: Response = req
-            .send()
-            .await
-            .with_context(|| format!("{method} {path}"))?;
-        let status = resp.status().as_u16();
-        let headers = resp.headers().clone();
-        let text = resp.text().await?;
-        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Ok(Answer {
-            status,
-            headers,
-            body,
-        })
-    }
-
-    async fn get(&self, path: &str) -> anyhow::Result<Answer> {
-        self.call(Method::GET, path, None).await
-    }
-
-    async fn post(&self, path: &str, body: Value) -> anyhow::Result<Answer> {
-        self.call(Method::POST, path, Some(body)).await
-    }
-
-    /// A call the walk-through expects to succeed.
-    async fn expect(
-        &self,
-        method: Method,
-        path: &str,
-        body: Option<Value>,
-    ) -> anyhow::Result<Answer> {
-        let a = self.call(method.clone(), path, body).await?;
-        if a.status >= 300 {
-            bail!("{method} {path} failed: {}", a.error());
-        }
-        Ok(a)
-    }
-}
+/// Page size of the first listing: small, so the walk-through follows several `next` links, and not
+/// smaller, because the client spreads each rate-limit bucket's requests over its window.
+const PAGE: u32 = 20;
+/// Users shown of the first page.
+const SHOWN: usize = 5;
 
 fn step(n: u32, title: &str) {
     println!("\n{n}. {title}");
@@ -146,217 +43,474 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let server = okta_sim::spawn(config, SocketAddr::from(([127, 0, 0, 1], 0)))
         .await
         .context("cannot start the simulated org on loopback")?;
-    let org = Org {
-        http: reqwest::Client::new(),
-        base: server.base_url().to_string(),
-        token: server.api_token(),
-    };
+    let url = server
+        .base_url()
+        .parse()
+        .context("the simulator's URL does not parse")?;
+    // The token goes into the client's auth and nowhere else: nothing below prints it.
+    let client = Client::new(ClientConfig::new(
+        url,
+        Auth::ApiToken(SecretString::new(server.api_token())),
+    ))?;
     println!(
-        "Simulated Okta org at {} (200 users, 8 groups, 5 apps, Workforce rate limits)",
-        org.base
+        "Simulated Okta org at {} (200 seeded users, 8 groups, 5 apps, Workforce rate limits)",
+        server.base_url()
     );
     let demo_start = server.sim().clock.now_ms();
 
-    step(1, "List users, 5 per page, following Okta's Link headers");
-    let first = org
-        .expect(Method::GET, "/api/v1/users?limit=5", None)
-        .await?;
-    for u in first.items() {
-        println!(
-            "   {}  {:<12} {}",
-            u["id"].as_str().unwrap_or(""),
-            u["status"].as_str().unwrap_or(""),
-            u["profile"]["login"].as_str().unwrap_or("")
-        );
-    }
+    let result = walk_through(&server, &client, demo_start).await;
+    let counters = server.sim().counters.snapshot();
+    server.shutdown().await;
+    result?;
     println!(
-        "   rate limit: {} of {} left in this minute (resets at {})",
-        first.header("x-rate-limit-remaining"),
-        first.header("x-rate-limit-limit"),
-        first.header("x-rate-limit-reset")
+        "\nDone: the simulator served {} requests and throttled {} (the client keeps to {}% of each rate-limit bucket).",
+        counters["total"],
+        counters["throttled"],
+        client.config().max_bucket_share * 100.0
     );
-    let mut pages = 1;
-    let mut users = first.items().len();
-    let mut next = first.next_link();
-    while let Some(url) = next {
-        let page = org.expect(Method::GET, &url, None).await?;
-        pages += 1;
-        users += page.items().len();
-        next = page.next_link();
-    }
-    println!(
-        "   followed `next` links through {pages} pages: {users} users (DEPROVISIONED ones are omitted)"
-    );
+    continue_with_the_tool();
+    Ok(())
+}
 
+async fn walk_through(server: &SimServer, client: &Client, demo_start: i64) -> anyhow::Result<()> {
+    list_users(server, client).await?;
+    search_users(client).await?;
+    let user = lifecycle(client).await?;
+    membership(client, &user).await?;
+    two_step_delete(client, &user.id).await?;
+    system_log(server, client, demo_start, &user.id).await?;
+    discovery_actions(server, client, demo_start, &user).await
+}
+
+/// The demo's own user, created in step 3.
+struct DemoUser {
+    id: String,
+    login: String,
+}
+
+async fn list_users(server: &SimServer, client: &Client) -> anyhow::Result<()> {
+    step(
+        1,
+        &format!(
+            "List users with client.users().list(), {PAGE} per page, following Okta's Link headers"
+        ),
+    );
+    let counters = &server.sim().counters;
+    let started = std::time::Instant::now();
+    let requests_before = counters.count("GET /api/v1/users");
+    let mut users = client.users().list().limit(PAGE).stream();
+    let mut count = 0;
+    while let Some(user) = users.next().await {
+        let user = user?;
+        if count < SHOWN {
+            println!(
+                "   {}  {:<12} {}",
+                user.id,
+                user.status.get().map(|s| s.as_str()).unwrap_or("-"),
+                user.login().unwrap_or("-")
+            );
+        }
+        count += 1;
+    }
+    let pages = counters.count("GET /api/v1/users") - requests_before;
+    let elapsed = started.elapsed().as_secs_f64();
+    // What the org holds, read from the simulator's state: Okta's list leaves DEPROVISIONED users out.
+    let held = server
+        .sim()
+        .org
+        .read()
+        .users
+        .values()
+        .filter(|u| u.status != okta_sim::state::UserStatus::Deprovisioned)
+        .count();
+    println!("   …");
+    println!(
+        "   streamed {count} users in {pages} pages; the org holds {held} users that are not DEPROVISIONED (the list omits those)"
+    );
+    println!(
+        "   the pages took {elapsed:.1} s: the client spreads its requests over the rate-limit window (X-Rate-Limit-* headers) instead of bursting"
+    );
+    Ok(())
+}
+
+async fn search_users(client: &Client) -> anyhow::Result<()> {
     step(
         2,
         "Search with Okta's expression language, custom attributes included",
     );
-    let search = "profile.department eq \"Engineering\" and profile.clearanceLevel ge 3";
-    let found = org
-        .expect(
-            Method::GET,
-            &format!("/api/v1/users?search={}", urlencode(search)),
-            None,
-        )
-        .await?;
-    println!("   search={search}\n   → {} users", found.items().len());
-    let bad = org
-        .get("/api/v1/users?search=profile.department%20eqq%20%22x%22")
-        .await?;
-    println!("   a malformed search is refused: {}", bad.error());
+    let search = r#"profile.department eq "Engineering" and profile.clearanceLevel ge 3"#;
+    let mut found = client.users().list().search(search).limit(200).stream();
+    let mut count = 0;
+    while let Some(user) = found.next().await {
+        user?;
+        count += 1;
+    }
+    println!("   search={search}\n   → {count} users");
+    let mut bad = client
+        .users()
+        .list()
+        .search(r#"profile.department eqq "x""#)
+        .stream();
+    let refused = expect_refusal(bad.next().await.transpose(), "a malformed search")?;
+    println!("   a malformed search is refused: {}", refusal(&refused));
+    Ok(())
+}
 
+async fn lifecycle(client: &Client) -> anyhow::Result<DemoUser> {
     step(
         3,
         "Create a user (staged, with a password), then walk the lifecycle",
     );
-    let created = org
-        .expect(
+    println!("   (no typed API for these yet: client.json / client.send with Okta's paths)");
+    let login = "dana.demo@acme.example.com";
+    let created: Value = client
+        .json(
             Method::POST,
-            "/api/v1/users?activate=false",
-            Some(json!({
+            "/api/v1/users",
+            &Query::new().push("activate", false),
+            Some(&json!({
                 "profile": {
-                    "firstName": "Dana", "lastName": "Demo", "email": "dana.demo@acme.example.com",
-                    "login": "dana.demo@acme.example.com", "employeeId": "E900001", "region": "EMEA"
+                    "firstName": "Dana", "lastName": "Demo", "email": login, "login": login,
+                    "employeeId": "E900001", "region": "EMEA", "department": "Engineering"
                 },
                 "credentials": {"password": {"value": "Correct-Horse-Battery-9"}}
             })),
         )
         .await?;
-    let id = created.body["id"].as_str().unwrap_or_default().to_string();
-    println!("   created {id}: {}", created.body["status"]);
-    let invalid = org
-        .post(
+    let id = created["id"]
+        .as_str()
+        .context("the created user has no id")?
+        .to_string();
+    println!(
+        "   created {id}: {}",
+        created["status"].as_str().unwrap_or("-")
+    );
+    let invalid = client
+        .json::<Value, Value>(
+            Method::POST,
             "/api/v1/users",
-            json!({"profile": {"firstName": "X", "lastName": "Y", "email": "not-an-email",
-                               "login": "x", "clearanceLevel": 9}}),
+            &Query::new(),
+            Some(
+                &json!({"profile": {"firstName": "X", "lastName": "Y", "email": "not-an-email",
+                                     "login": "x", "clearanceLevel": 9}}),
+            ),
         )
-        .await?;
+        .await;
+    let invalid = expect_refusal(invalid, "an invalid user")?;
     println!(
         "   invalid input is refused before anything happens: {}",
-        invalid.error()
+        refusal(&invalid)
     );
-    let act = org
-        .expect(
-            Method::POST,
-            &format!("/api/v1/users/{id}/lifecycle/activate?sendEmail=false"),
-            None,
-        )
-        .await?;
-    println!(
-        "   activate (no email) → activation URL {}",
-        act.body["activationUrl"].as_str().unwrap_or("-")
-    );
-    org.expect(
-        Method::POST,
-        &format!("/api/v1/users/{id}/lifecycle/suspend"),
-        None,
-    )
-    .await?;
-    let again = org
-        .post(&format!("/api/v1/users/{id}/lifecycle/suspend"), json!({}))
-        .await?;
-    println!(
-        "   suspend → SUSPENDED; suspending again: {}",
-        again.error()
-    );
-    org.expect(
-        Method::POST,
-        &format!("/api/v1/users/{id}/lifecycle/unsuspend"),
-        None,
-    )
-    .await?;
-    let user = org
-        .expect(Method::GET, &format!("/api/v1/users/{id}"), None)
-        .await?;
-    println!("   unsuspend → {}", user.body["status"]);
 
+    let activated = lifecycle_op(client, &id, "activate", Some(("sendEmail", false))).await?;
+    // The activation URL embeds a one-time token, a credential: only its origin is shown.
+    let origin = activated["activationUrl"]
+        .as_str()
+        .and_then(|u| reqwest::Url::parse(u).ok())
+        .map(|u| u.origin().ascii_serialization())
+        .unwrap_or_else(|| "none".into());
+    println!(
+        "   activate (sendEmail=false) → {}; Okta handed back an activation link on {origin} (its token not shown)",
+        status_of(client, &id).await?
+    );
+    lifecycle_op(client, &id, "suspend", None).await?;
+    let again = lifecycle_op(client, &id, "suspend", None).await;
+    let again = expect_refusal(again, "suspending a suspended user")?;
+    println!(
+        "   suspend → {}; suspending again: {}",
+        status_of(client, &id).await?,
+        refusal(&again)
+    );
+    lifecycle_op(client, &id, "unsuspend", None).await?;
+    println!("   unsuspend → {}", status_of(client, &id).await?);
+    Ok(DemoUser {
+        id,
+        login: login.to_string(),
+    })
+}
+
+async fn membership(client: &Client, user: &DemoUser) -> anyhow::Result<()> {
     step(4, "Group membership");
-    let groups = org
-        .expect(Method::GET, "/api/v1/groups?q=Engineering", None)
-        .await?;
-    let group = groups
-        .items()
-        .first()
-        .cloned()
-        .context("the seeded org has an Engineering group")?;
-    let gid = group["id"].as_str().unwrap_or_default();
-    org.expect(
-        Method::PUT,
-        &format!("/api/v1/groups/{gid}/users/{id}"),
-        None,
-    )
-    .await?;
-    let members = org
-        .expect(
-            Method::GET,
-            &format!("/api/v1/groups/{gid}/users?limit=200"),
-            None,
-        )
-        .await?;
+    let group = client
+        .groups()
+        .list()
+        .q("Engineering")
+        .stream()
+        .next()
+        .await
+        .context("the seeded org has an Engineering group")??;
+    let name = group.name().unwrap_or("-").to_string();
+    let before = members(client, &group.id, &user.id).await?;
+    let path = format!("/api/v1/groups/{}/users/{}", group.id, user.id);
+    client.send(Method::PUT, &path, &Query::new(), None).await?;
+    let added = members(client, &group.id, &user.id).await?;
     println!(
-        "   added {id} to {}: the group now has {} members",
-        group["profile"]["name"],
-        members.items().len()
+        "   {name} had {} members; after the PUT it has {} (the demo user among them: {})",
+        before.0,
+        added.0,
+        yes_no(added.1)
     );
-
-    step(5, "Deactivate and delete (Okta's two-step delete)");
-    org.expect(Method::DELETE, &format!("/api/v1/users/{id}"), None)
+    client
+        .send(Method::DELETE, &path, &Query::new(), None)
         .await?;
-    let u = org
-        .expect(Method::GET, &format!("/api/v1/users/{id}"), None)
-        .await?;
-    println!("   first DELETE deactivates: {}", u.body["status"]);
-    org.expect(Method::DELETE, &format!("/api/v1/users/{id}"), None)
-        .await?;
-    let gone = org.get(&format!("/api/v1/users/{id}")).await?;
-    println!("   second DELETE deletes: {}", gone.error());
-
-    step(
-        6,
-        "The System Log recorded every step (polling from the demo's start)",
-    );
-    let since = okta_sim::clock::iso_ms(demo_start);
-    let log = org
-        .expect(
-            Method::GET,
-            &format!("/api/v1/logs?since={}&limit=100", urlencode(&since)),
-            None,
-        )
-        .await?;
-    for e in log.items() {
-        println!(
-            "   {}  {:<34} {}",
-            e["published"].as_str().unwrap_or(""),
-            e["eventType"].as_str().unwrap_or(""),
-            e["target"][0]["alternateId"].as_str().unwrap_or("")
-        );
-    }
+    let removed = members(client, &group.id, &user.id).await?;
     println!(
-        "   the page ends with a `next` link to poll from: {}",
-        if log.next_link().is_some() {
-            "yes"
-        } else {
-            "no"
-        }
+        "   after the DELETE: {} members (the demo user among them: {})",
+        removed.0,
+        yes_no(removed.1)
     );
-
-    let counters = server.sim().counters.snapshot();
-    println!(
-        "\nDone: {} requests served, {} throttled. Run `okta-connector sim` to keep an org running.",
-        counters["total"], counters["throttled"]
-    );
-    server.shutdown().await;
     Ok(())
 }
 
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
+/// The group's member count, streamed with `client.groups().members(..)`, and whether `user_id` is one.
+async fn members(client: &Client, group_id: &str, user_id: &str) -> anyhow::Result<(u64, bool)> {
+    let mut stream = client.groups().members(group_id).stream();
+    let (mut count, mut found) = (0, false);
+    while let Some(member) = stream.next().await {
+        found |= member?.id == user_id;
+        count += 1;
+    }
+    Ok((count, found))
+}
+
+async fn two_step_delete(client: &Client, id: &str) -> anyhow::Result<()> {
+    step(5, "Deactivate and delete (Okta's two-step delete)");
+    let path = format!("/api/v1/users/{id}");
+    client
+        .send(Method::DELETE, &path, &Query::new(), None)
+        .await?;
+    println!(
+        "   first DELETE deactivates: {}",
+        status_of(client, id).await?
+    );
+    client
+        .send(Method::DELETE, &path, &Query::new(), None)
+        .await?;
+    let gone = expect_refusal(client.users().get(id).await, "a deleted user")?;
+    println!("   second DELETE deletes: {}", refusal(&gone));
+    Ok(())
+}
+
+async fn system_log(
+    server: &SimServer,
+    client: &Client,
+    demo_start: i64,
+    user_id: &str,
+) -> anyhow::Result<()> {
+    step(
+        6,
+        "The System Log recorded every step (client.poll_logs from the demo's start)",
+    );
+    let mut poll = client.poll_logs(LogStart::Since {
+        since: okta_sim::clock::iso_ms(demo_start),
+        filter: None,
+        q: None,
+        limit: 100,
+    });
+    let mut events = 0;
+    while let Some(event) = poll.next().await {
+        print_event(&event?);
+        events += 1;
+    }
+    let cursor = poll
+        .cursor()
+        .cloned()
+        .context("a finished poll has a cursor")?;
+    println!(
+        "   the poll read {events} events and ended on an empty page, holding the cursor to resume from"
+    );
+    let mut again = client.poll_logs(LogStart::Cursor(cursor));
+    let mut new = 0;
+    while let Some(event) = again.next().await {
+        event?;
+        new += 1;
+    }
+    println!("   polling again from that cursor: {new} new events");
+
+    // A bounded search ends by itself. `until` is the simulator's clock plus 1 ms, so every event
+    // already recorded (published <= now) is inside the range, however fast the demo ran.
+    let until = okta_sim::clock::iso_ms(server.sim().clock.now_ms() + 1);
+    let mut about = client
+        .logs()
+        .search()
+        .since(okta_sim::clock::iso_ms(demo_start))
+        .until(until)
+        .filter(format!("target.id eq \"{user_id}\""))
+        .stream();
+    let mut count = 0;
+    while let Some(event) = about.next().await {
+        event?;
+        count += 1;
+    }
+    println!("   client.logs().search() with filter target.id eq \"{user_id}\": {count} events");
+    Ok(())
+}
+
+fn print_event(event: &LogEvent) {
+    let target = event
+        .targets()
+        .first()
+        .and_then(|t| t.alternate_id.as_deref())
+        .unwrap_or("");
+    println!(
+        "   {}  {:<34} {target}",
+        event.published().unwrap_or(""),
+        event.event_type
+    );
+}
+
+async fn discovery_actions(
+    server: &SimServer,
+    client: &Client,
+    demo_start: i64,
+    user: &DemoUser,
+) -> anyhow::Result<()> {
+    step(
+        7,
+        "Discovery actions from the registry the CLI, the docs and the HTTP API are generated from",
+    );
+    let names: Vec<&str> = actions::registry().iter().map(|a| a.name).collect();
+    println!("   {} actions: {}", names.len(), names.join(", "));
+
+    let search = json!({"search": "profile.department eq \"Engineering\"",
+                        "sortBy": "profile.lastName", "max": 3});
+    run_action(client, "search_users", search).await?;
+    // The demo user is deleted by now: take a seeded one, found by the search the CLI runs.
+    let login = client
+        .users()
+        .list()
+        .search("profile.department eq \"Engineering\"")
+        .limit(1)
+        .stream()
+        .next()
+        .await
+        .context("the seeded org has Engineering users")??
+        .login()
+        .unwrap_or_default()
+        .to_string();
+    run_action(client, "get_user", json!({"user": login})).await?;
+    let since = okta_sim::clock::iso_ms(demo_start);
+    let log = json!({"since": since, "filter": "eventType eq \"group.user_membership.add\""});
+    run_action(client, "search_system_log", log).await?;
+
+    // The registry checks input against the action's rules before any request is sent.
+    let sent_before = server.sim().counters.total();
+    let both = json!({"q": "dana", "search": format!("profile.login eq \"{}\"", user.login)});
+    let refused = match actions::find("search_users")
+        .context("search_users is in the registry")?
+        .run(client.clone(), both)
+        .await
+    {
+        Ok(_) => bail!("search_users accepted both q and search"),
+        Err(e) => e,
+    };
+    println!(
+        "   search_users with both q and search → {refused}; requests sent: {}",
+        server.sim().counters.total() - sent_before
+    );
+    Ok(())
+}
+
+/// Runs an action exactly as `okta-connector actions run` does and prints its answer as a table.
+async fn run_action(client: &Client, name: &str, input: Value) -> anyhow::Result<()> {
+    let action = actions::find(name).with_context(|| format!("{name} is in the registry"))?;
+    println!("   {name} {input}");
+    let mut table = Vec::new();
+    let columns = action.output.columns;
+    let rows = match action.run(client.clone(), input).await? {
+        ActionOutput::One(value) => {
+            Writer::single(&mut table, Format::Table, columns, &value)?;
+            1
+        }
+        ActionOutput::Stream(mut items) => {
+            let mut writer = Writer::new(&mut table, Format::Table, columns);
+            while let Some(item) = items.next().await {
+                writer.item(&item?)?;
             }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+            let rows = writer.count();
+            writer.finish()?;
+            rows
+        }
+    };
+    for line in String::from_utf8_lossy(&table).lines() {
+        println!("     {line}");
+    }
+    println!("     ({rows} {})", if rows == 1 { "row" } else { "rows" });
+    Ok(())
+}
+
+fn continue_with_the_tool() {
+    println!(
+        "
+Continue with the real tool (the simulator stands in for an Okta org):
+   okta-connector sim --port 8080 &       # keeps an org running; prints its URL and API token
+   printf '%s' \"$SIM_TOKEN\" | okta-connector connections add sandbox --org-url http://127.0.0.1:8080 --secret-stdin --default
+   okta-connector connections test sandbox
+   okta-connector users search --search 'profile.department eq \"Engineering\"' --max 5
+   okta-connector groups list --q Eng
+   okta-connector logs search --since 1h
+   okta-connector actions list            # every action; `actions describe NAME` shows its input schema
+For a real org: okta-connector connections add prod --org-url acme.okta.com (prompts for the token)."
+    );
+}
+
+/// `POST /api/v1/users/{id}/lifecycle/{op}`: no typed API yet, so the generic JSON call.
+async fn lifecycle_op(
+    client: &Client,
+    id: &str,
+    op: &str,
+    param: Option<(&str, bool)>,
+) -> Result<Value, Error> {
+    let query = match param {
+        Some((key, value)) => Query::new().push(key, value),
+        None => Query::new(),
+    };
+    client
+        .json::<Value, Value>(
+            Method::POST,
+            &format!("/api/v1/users/{id}/lifecycle/{op}"),
+            &query,
+            None,
+        )
+        .await
+}
+
+/// The user's status, read back with the typed `client.users().get(..)`.
+async fn status_of(client: &Client, id: &str) -> anyhow::Result<String> {
+    let user = client.users().get(id).await?;
+    Ok(user
+        .status
+        .get()
+        .map(|s| s.as_str().to_string())
+        .unwrap_or_else(|| "-".into()))
+}
+
+/// The error of a call Okta must refuse; its success would make the walk-through's claim false.
+fn expect_refusal<T>(result: Result<T, Error>, what: &str) -> anyhow::Result<Error> {
+    match result {
+        Err(e) => Ok(e),
+        Ok(_) => bail!("{what} was expected to be refused, but Okta accepted it"),
+    }
+}
+
+/// An Okta refusal from `okta_client::Error`'s fields: status, code, summary, causes, request id.
+fn refusal(e: &Error) -> String {
+    let mut text = format!(
+        "{} {} {}",
+        e.status().map_or("-".into(), |s| s.to_string()),
+        e.error_code().unwrap_or("-"),
+        e.error_summary().unwrap_or(&e.message)
+    );
+    let causes = e.error_causes();
+    if !causes.is_empty() {
+        text.push_str(&format!(" ({})", causes.join("; ")));
+    }
+    if let Some(id) = e.request_id() {
+        text.push_str(&format!(" [request {id}]"));
+    }
+    text
+}
+
+fn yes_no(b: bool) -> &'static str {
+    if b { "yes" } else { "no" }
 }
