@@ -11,7 +11,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::auth::Auth;
+use crate::auth::{Auth, AuthStatus, Pkce};
 use crate::clock::{Clock, TokioClock};
 use crate::error::{Error, ErrorBody, ErrorKind};
 use crate::governor::{Admission, Governor, GovernorConfig, bucket_key};
@@ -134,6 +134,24 @@ impl Client {
     /// The client's configuration.
     pub fn config(&self) -> &ClientConfig {
         &self.inner.config
+    }
+
+    /// Gets an access token now if the connection uses OAuth and has none (a no-op for an API token),
+    /// and reports the state: for the connection test, before any API call.
+    pub async fn authenticate(&self) -> Result<AuthStatus, Error> {
+        todo!()
+    }
+
+    /// The credentials' state now (DPoP in use, token type, scopes, expiry).
+    pub async fn auth_status(&self) -> AuthStatus {
+        todo!()
+    }
+
+    /// Completes an authorization code login: posts `code` with the PKCE verifier, stores the refresh
+    /// token through the connection's [`crate::auth::RefreshTokenStore`] and caches the access token.
+    pub async fn exchange_code(&self, code: &str, pkce: &Pkce) -> Result<(), Error> {
+        let _ = (code, pkce);
+        todo!()
     }
 
     /// One API call: `path` is under the org (`/api/v1/users`) or an absolute URL on the org (a `next`
@@ -397,16 +415,22 @@ impl Client {
     fn headers(&self, json_body: bool) -> Result<HeaderMap, Error> {
         let config = &self.inner.config;
         let mut headers = HeaderMap::new();
-        let mut auth =
-            HeaderValue::from_str(config.auth.authorization().expose()).map_err(|_| {
-                Error::new(
-                    ErrorKind::Invalid,
-                    format!(
-                        "the {} contains characters not allowed in an HTTP header",
-                        config.auth.kind()
-                    ),
-                )
-            })?;
+        let mut auth = HeaderValue::from_str(
+            match &config.auth {
+                Auth::ApiToken(token) => format!("SSWS {}", token.expose()),
+                _ => todo!("OAuth headers"),
+            }
+            .as_str(),
+        )
+        .map_err(|_| {
+            Error::new(
+                ErrorKind::Invalid,
+                format!(
+                    "the {} contains characters not allowed in an HTTP header",
+                    config.auth.kind()
+                ),
+            )
+        })?;
         // Keeps the value out of hyper's and reqwest's Debug output.
         auth.set_sensitive(true);
         headers.insert(header::AUTHORIZATION, auth);

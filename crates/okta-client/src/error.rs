@@ -106,6 +106,16 @@ impl Error {
             .filter_map(|c| c.error_summary.as_deref())
             .collect()
     }
+    /// An OAuth error (`error`, `error_description`) from the token endpoint, or from a resource's
+    /// `WWW-Authenticate` header (FACTS.md §7–8).
+    pub fn oauth_error(&self) -> Option<(&str, Option<&str>)> {
+        let extra = &self.body.as_ref()?.extra;
+        let error = extra.get("error")?.as_str()?;
+        Some((
+            error,
+            extra.get("error_description").and_then(|d| d.as_str()),
+        ))
+    }
     pub fn request_id(&self) -> Option<&str> {
         self.request_id.as_deref()
     }

@@ -48,7 +48,10 @@ pub mod retry;
 pub mod secret;
 pub mod transport;
 
-pub use auth::Auth;
+pub use auth::{
+    Auth, AuthStatus, AuthorizationCode, ClientCredentials, DpopMode, KeyError, Pkce, PrivateKey,
+    RefreshTokenStore,
+};
 pub use client::{Client, ClientConfig, Query};
 pub use clock::{Clock, ManualClock, TokioClock};
 pub use error::{Error, ErrorBody, ErrorCause, ErrorKind};
