@@ -51,6 +51,14 @@ impl Check {
         }
     }
 
+    /// The OAuth scope this call needs.
+    pub fn scope(self) -> &'static str {
+        match self {
+            Check::SystemLog => "okta.logs.read",
+            Check::UserSchema => "okta.schemas.read",
+        }
+    }
+
     /// What reading this takes: the admin role an API token's admin needs, and the OAuth scope.
     fn needs(self) -> &'static str {
         match self {
@@ -209,6 +217,179 @@ pub fn explain(check: Check, error: &Error) -> Diagnosis {
             "The request could not be made: check the connection's org URL (`okta-connector connections show`).",
         ),
     }
+}
+
+/// Explains a failure of an OAuth connection: at the token endpoint (`check` is `None`: getting a
+/// token, or the login's code exchange) or on a call of the test. `None` when the failure has nothing
+/// OAuth-specific to it (a network error, a 404, ...): [`explain`] covers those. Pure.
+pub fn explain_oauth(check: Option<Check>, error: &Error) -> Option<Diagnosis> {
+    let detail = error.to_string();
+    let d = |problem, fix: String| {
+        Some(Diagnosis {
+            problem,
+            detail: detail.clone(),
+            fix,
+        })
+    };
+    let (code, description) = match error.oauth_error() {
+        Some((code, description)) => (code, description.unwrap_or_default()),
+        None => ("", ""),
+    };
+    let says = |words: &[&str]| {
+        let lower = description.to_ascii_lowercase();
+        words.iter().any(|w| lower.contains(w))
+    };
+    let replace = "store the fix with `okta-connector connections add NAME ... --replace`";
+    match (code, error.status, error.error_code()) {
+        ("invalid_dpop_proof", _, _) if says(&["header is missing"]) => d(
+            "the app requires DPoP",
+            format!(
+                "The app has \"Require Demonstrating Proof of Possession (DPoP)\" on (the default for new \
+                 API Services apps) and this connection has DPoP off: use --dpop auto or --dpop on \
+                 ({replace})."
+            ),
+        ),
+        ("invalid_dpop_proof", _, _) if says(&["in the future", "in the past"]) => d(
+            "clock skew",
+            "Okta judged the DPoP proof's time wrong: check this machine's clock (enable NTP time sync)."
+                .to_string(),
+        ),
+        ("invalid_dpop_proof" | "use_dpop_nonce", _, _) => d(
+            "DPoP proof refused",
+            format!(
+                "Okta refused the DPoP proof ({description}). Try again; if it persists, add the connection \
+                 again with a new DPoP key ({replace})."
+            ),
+        ),
+        ("invalid_client", _, _)
+            if says(&["expired", "issued before", "too far into the future", "in the future"]) =>
+        {
+            d(
+                "clock skew",
+                format!(
+                    "Okta judged the client assertion's time wrong ({description}): check this machine's \
+                     clock (enable NTP time sync); the assertion is valid for minutes only."
+                ),
+            )
+        }
+        ("invalid_client", _, _) if says(&["signature is invalid", "kid is invalid"]) => d(
+            "key not registered with the app",
+            format!(
+                "The app's public key set does not contain this connection's key{}: upload the public key \
+                 (print it with `okta-connector connections show NAME --public-key`) on the app's General \
+                 tab > Client Credentials > Public keys, and give its Key ID with --key-id ({replace}).",
+                if says(&["kid"]) {
+                    " (no key has the key ID sent)"
+                } else {
+                    ""
+                }
+            ),
+        ),
+        ("invalid_client", _, _) if says(&["algorithm"]) => d(
+            "key algorithm refused",
+            "Okta does not accept the key's algorithm for this app: use an RSA (2048 bits or more) or EC \
+             P-256 key and register its public key."
+                .to_string(),
+        ),
+        ("invalid_client", _, _) if says(&["secret"]) => d(
+            "wrong client secret",
+            format!(
+                "Okta did not accept the client secret: copy it again from the app's General tab > Client \
+                 Credentials > Client secrets ({replace})."
+            ),
+        ),
+        ("invalid_client", _, _) if says(&["client_id", "issuer claim", "client id"]) => d(
+            "unknown client ID",
+            format!(
+                "No app in this org has this client ID: copy the Client ID from the app's General tab (and \
+                 check the org URL: the app must be in this org) ({replace})."
+            ),
+        ),
+        ("invalid_client", _, _) => d(
+            "invalid client",
+            format!(
+                "Okta did not accept the app's credentials ({description}): check the client ID, the key \
+                 or secret, and that the app is active ({replace})."
+            ),
+        ),
+        ("invalid_scope", _, _) => d(
+            "scope not granted",
+            format!(
+                "A requested scope is not granted to the app ({description}): grant {} on the app's Okta \
+                 API Scopes tab, or remove it from --scopes ({replace}).",
+                scope_named(description).unwrap_or("each scope of the connection")
+            ),
+        ),
+        ("insufficient_scope", _, _) => {
+            let scope = error
+                .body
+                .as_ref()
+                .and_then(|b| b.extra.get("scope"))
+                .and_then(|s| s.as_str())
+                .or(check.map(Check::scope))
+                .unwrap_or("the scope of this call");
+            d(
+                "missing scope",
+                format!(
+                    "The access token lacks {scope}: grant it on the app's Okta API Scopes tab and add it \
+                     to the connection's --scopes ({replace})."
+                ),
+            )
+        }
+        ("invalid_grant", _, _) if says(&["redirect"]) => d(
+            "redirect URI mismatch",
+            "The redirect URI differs from the one the sign-in used or the app registered: add the \
+             connection's redirect URI to the app's Sign-in redirect URIs (General tab), then run \
+             `okta-connector connections login NAME` again."
+                .to_string(),
+        ),
+        ("invalid_grant", _, _) => d(
+            "sign-in expired",
+            format!(
+                "Okta refused the grant ({description}): the refresh token expired, was revoked, or was \
+                 used twice, or the sign-in code is stale. Sign in again with \
+                 `okta-connector connections login NAME`."
+            ),
+        ),
+        ("unauthorized_client", _, _) => d(
+            "grant type not allowed",
+            "The app may not use this grant: allow Client Credentials (API Services app), or \
+             Authorization Code and Refresh Token (Web app), in the app's General settings."
+                .to_string(),
+        ),
+        ("invalid_token", _, _) | (_, Some(401), _) => d(
+            "access token refused",
+            "Okta refused the access token after getting it (expired or revoked): test again; if it \
+             persists, check that the app is active."
+                .to_string(),
+        ),
+        (_, Some(403), Some("E0000006")) => d(
+            "no admin role",
+            format!(
+                "Okta granted a token but the app has no admin role that allows this call: assign the app \
+                 an admin role on its Admin roles tab (or Security > Administrators > Add administrator \
+                 for the app), e.g. Read-only Administrator. {}",
+                check.map(Check::needs).unwrap_or_default()
+            ),
+        ),
+        _ => None,
+    }
+}
+
+/// A failure at the token endpoint (the login's code exchange), always explained.
+pub fn explain_token_error(error: &Error) -> Diagnosis {
+    explain_oauth(None, error).unwrap_or_else(|| Diagnosis {
+        problem: "token request failed",
+        detail: error.to_string(),
+        fix: "Check the org URL and the network, then try again.".to_string(),
+    })
+}
+
+/// The first `okta.*` word of an Okta description, if it names one.
+fn scope_named(description: &str) -> Option<&str> {
+    description
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '.' || c == '_'))
+        .find(|w| w.starts_with("okta.") && w.len() > 5)
 }
 
 /// rustls's words for a failed handshake, for TLS failures that arrive as connection errors (a plain
@@ -381,6 +562,148 @@ mod tests {
         assert_eq!(
             explain_logs(&api(400, "E0000001", "Api validation failed")).problem,
             "unexpected answer"
+        );
+    }
+
+    fn oauth(status: u16, error: &str, description: &str) -> Error {
+        let mut body = ErrorBody::default();
+        body.extra.insert("error".into(), error.into());
+        body.extra
+            .insert("error_description".into(), description.into());
+        Error {
+            status: Some(status),
+            body: Some(Box::new(body)),
+            ..Error::new(
+                ErrorKind::Api,
+                format!("POST /oauth2/v1/token: HTTP {status}: {error}"),
+            )
+        }
+    }
+
+    fn token(status: u16, error: &str, description: &str) -> Diagnosis {
+        explain_token_error(&oauth(status, error, description))
+    }
+
+    #[test]
+    fn oauth_failures_name_the_cause_and_the_fix() {
+        let d = token(
+            400,
+            "invalid_dpop_proof",
+            "The DPoP proof JWT header is missing.",
+        );
+        assert_eq!(d.problem, "the app requires DPoP");
+        assert!(d.fix.contains("--dpop auto or --dpop on"), "{}", d.fix);
+
+        for skew in [
+            "The client_assertion token is expired.",
+            "The client_assertion token must be issued before the current time.",
+            "The client_assertion token has an expiration too far into the future.",
+        ] {
+            let d = token(401, "invalid_client", skew);
+            assert_eq!(d.problem, "clock skew", "{skew}");
+            assert!(d.fix.contains("this machine's clock"), "{}", d.fix);
+        }
+        let d = token(
+            401,
+            "invalid_client",
+            "The client_assertion signature is invalid.",
+        );
+        assert_eq!(d.problem, "key not registered with the app");
+        assert!(
+            d.fix.contains("connections show NAME --public-key"),
+            "{}",
+            d.fix
+        );
+        let d = token(
+            401,
+            "invalid_client",
+            "The client_assertion JWT kid is invalid.",
+        );
+        assert!(d.fix.contains("no key has the key ID"), "{}", d.fix);
+        let d = token(
+            401,
+            "invalid_client",
+            "The client secret supplied for a confidential client is invalid.",
+        );
+        assert_eq!(d.problem, "wrong client secret");
+        let d = token(
+            401,
+            "invalid_client",
+            "Invalid value for 'client_id' parameter.",
+        );
+        assert_eq!(d.problem, "unknown client ID");
+        assert!(d.fix.contains("General tab"), "{}", d.fix);
+
+        let d = token(
+            400,
+            "invalid_scope",
+            "The following scopes are not granted: okta.logs.read.",
+        );
+        assert_eq!(d.problem, "scope not granted");
+        assert!(
+            d.fix.contains("grant okta.logs.read") && d.fix.contains("Okta API Scopes tab"),
+            "{}",
+            d.fix
+        );
+        let d = token(
+            400,
+            "invalid_grant",
+            "The 'redirect_uri' does not match the redirection URI used in the authorization request.",
+        );
+        assert_eq!(d.problem, "redirect URI mismatch");
+        let d = token(
+            400,
+            "invalid_grant",
+            "The refresh token is invalid or expired.",
+        );
+        assert!(d.fix.contains("connections login NAME"), "{}", d.fix);
+        let d = token(
+            400,
+            "unauthorized_client",
+            "The client is not authorized to use the provided grant type.",
+        );
+        assert_eq!(d.problem, "grant type not allowed");
+    }
+
+    #[test]
+    fn oauth_refusals_on_calls() {
+        let d = explain_oauth(
+            Some(Check::UserSchema),
+            &oauth(
+                403,
+                "insufficient_scope",
+                "The access token provided does not contain the required scopes.",
+            ),
+        )
+        .unwrap();
+        assert_eq!(d.problem, "missing scope");
+        assert!(
+            d.fix.contains("lacks okta.schemas.read") && d.fix.contains("Okta API Scopes tab"),
+            "{}",
+            d.fix
+        );
+
+        let e = api(
+            403,
+            "E0000006",
+            "You do not have permission to perform the requested action",
+        );
+        let d = explain_oauth(Some(Check::SystemLog), &e).unwrap();
+        assert_eq!(d.problem, "no admin role");
+        assert!(
+            d.fix.contains("Read-only Administrator") && d.fix.contains("Admin roles tab"),
+            "{}",
+            d.fix
+        );
+
+        let transport = Error::new(ErrorKind::Connect, "the connection was refused (127.0.0.1)");
+        assert!(
+            explain_oauth(Some(Check::SystemLog), &transport).is_none(),
+            "left to explain()"
+        );
+        assert_eq!(
+            explain_token_error(&transport).problem,
+            "token request failed"
         );
     }
 }

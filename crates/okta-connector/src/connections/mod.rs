@@ -8,9 +8,11 @@
 //! * [`diagnose`]: a failed connection test explained in plain words.
 //! * [`resolve`] below: which connection a command uses.
 
+pub mod credentials;
 pub mod crypto;
 pub mod diagnose;
 pub mod domain;
+pub mod login;
 pub mod sdk;
 pub mod store;
 

@@ -1,9 +1,11 @@
 //! The connection store: SQLite at `<state dir>/okta-connector.db`, secrets sealed by [`crypto`].
 //!
-//! One row per connection. Its auth is split in two: `auth_kind` names the kind (`api_token` today; the
-//! OAuth kinds join later) and `secret` is the sealed JSON object of that kind's secrets
-//! (`{"token": ...}`), so a new kind needs a new `auth_kind` value and JSON shape, not a new column.
-//! Non-secret settings of future kinds (client id, scopes) go in `settings`, plain JSON.
+//! One row per connection. Its auth is split in two: `auth_kind` names the kind (`api_token`,
+//! `client_credentials`, `authorization_code`) and `secret` is the sealed JSON object of that kind's
+//! secrets (`{"token": ...}`, `{"private_key": ..., "dpop_key": ...}`, `{"client_secret": ...,
+//! "dpop_key": ..., "refresh_token": ...}`), so a new kind needs a new `auth_kind` value and JSON
+//! shape, not a new column. Non-secret settings (client id, scopes, key id, DPoP mode, redirect URI)
+//! go in `settings`, plain JSON ([`OAuthSettings`]).
 //! The schema version is SQLite's `user_version`, so later versions can migrate in [`migrate`].
 //! Every write is one transaction: a failure leaves the store as it was.
 //!
@@ -23,6 +25,7 @@ use serde_json::{Value, json};
 use url::Url;
 
 use super::Connection;
+use super::credentials::{Credentials, OAuthSettings};
 use super::crypto::{self, MasterKey, NONCE_LEN, Sealed};
 
 pub const DB_FILE: &str = "okta-connector.db";
@@ -35,18 +38,24 @@ const KEY_CHECK_AD: &[u8] = b"meta:key_check";
 #[serde(rename_all = "snake_case")]
 pub enum AuthKind {
     ApiToken,
+    ClientCredentials,
+    AuthorizationCode,
 }
 
 impl AuthKind {
     pub fn as_str(self) -> &'static str {
         match self {
             AuthKind::ApiToken => "api_token",
+            AuthKind::ClientCredentials => "client_credentials",
+            AuthKind::AuthorizationCode => "authorization_code",
         }
     }
 
     pub fn parse(text: &str) -> anyhow::Result<Self> {
         match text {
             "api_token" => Ok(AuthKind::ApiToken),
+            "client_credentials" => Ok(AuthKind::ClientCredentials),
+            "authorization_code" => Ok(AuthKind::AuthorizationCode),
             other => bail!(
                 "this store has a connection with auth '{other}', which this version of okta-connector \
                  does not know: upgrade okta-connector"
@@ -58,32 +67,82 @@ impl AuthKind {
     pub fn label(self) -> &'static str {
         match self {
             AuthKind::ApiToken => "API token",
+            AuthKind::ClientCredentials => "OAuth client credentials (API Services app)",
+            AuthKind::AuthorizationCode => "OAuth authorization code (Web app)",
         }
     }
 
     pub fn of(auth: &Auth) -> AuthKind {
         match auth {
             Auth::ApiToken(_) => AuthKind::ApiToken,
+            Auth::ClientCredentials(_) => AuthKind::ClientCredentials,
+            Auth::AuthorizationCode(_) => AuthKind::AuthorizationCode,
+        }
+    }
+
+    pub fn of_credentials(credentials: &Credentials) -> AuthKind {
+        match credentials {
+            Credentials::ApiToken(_) => AuthKind::ApiToken,
+            Credentials::ClientCredentials { .. } => AuthKind::ClientCredentials,
+            Credentials::AuthorizationCode { .. } => AuthKind::AuthorizationCode,
         }
     }
 }
 
-/// The secrets of an auth as the JSON object that gets sealed.
-fn secrets_json(auth: &Auth) -> Value {
-    match auth {
-        Auth::ApiToken(token) => json!({ "token": token.expose() }),
+/// The secrets of a connection as the JSON object that gets sealed.
+fn secrets_json(credentials: &Credentials) -> Value {
+    match credentials {
+        Credentials::ApiToken(token) => json!({ "token": token.expose() }),
+        Credentials::ClientCredentials {
+            private_key,
+            dpop_key,
+            ..
+        } => json!({ "private_key": private_key.expose(), "dpop_key": dpop_key.expose() }),
+        Credentials::AuthorizationCode {
+            client_secret,
+            dpop_key,
+            refresh_token,
+            ..
+        } => json!({
+            "client_secret": client_secret.expose(),
+            "dpop_key": dpop_key.expose(),
+            "refresh_token": refresh_token.as_ref().map(SecretString::expose),
+        }),
     }
 }
 
-fn auth_from_secrets(kind: AuthKind, secrets: &Value) -> anyhow::Result<Auth> {
-    match kind {
-        AuthKind::ApiToken => {
-            let token = secrets["token"]
-                .as_str()
-                .context("the stored API token is damaged (no token in the decrypted record)")?;
-            Ok(Auth::ApiToken(SecretString::new(token)))
-        }
-    }
+fn credentials_from(
+    kind: AuthKind,
+    settings: Option<OAuthSettings>,
+    secrets: &Value,
+) -> anyhow::Result<Credentials> {
+    let secret = |field: &str| -> anyhow::Result<SecretString> {
+        secrets[field]
+            .as_str()
+            .map(SecretString::new)
+            .with_context(|| {
+                format!("the stored connection is damaged (no {field} in the decrypted record)")
+            })
+    };
+    let settings = || {
+        settings
+            .clone()
+            .context("the stored connection is damaged (no settings)")
+    };
+    Ok(match kind {
+        AuthKind::ApiToken => Credentials::ApiToken(secret("token")?),
+        AuthKind::ClientCredentials => Credentials::ClientCredentials {
+            settings: settings()?,
+            private_key: secret("private_key")?,
+            dpop_key: secret("dpop_key")?,
+        },
+        AuthKind::AuthorizationCode => Credentials::AuthorizationCode {
+            settings: settings()?,
+            client_secret: secret("client_secret")?,
+            dpop_key: secret("dpop_key")?,
+            refresh_token: secret("refresh_token").ok(),
+        },
+    })
 }
 
 /// A stored connection without its secret: what `list` and `show` print.
@@ -96,13 +155,16 @@ pub struct Entry {
     /// RFC 3339, UTC.
     pub created: String,
     pub is_default: bool,
+    /// The OAuth settings (client id, scopes, ...): none for an API token.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub oauth: Option<OAuthSettings>,
 }
 
 /// A connection to add.
 pub struct NewConnection {
     pub name: String,
     pub org_url: Url,
-    pub auth: Auth,
+    pub credentials: Credentials,
     pub allow_custom_domain: bool,
     /// Make it the default. The first connection of a store becomes the default anyway.
     pub make_default: bool,
@@ -269,14 +331,18 @@ impl Store {
         if is_default {
             tx.execute("UPDATE connections SET is_default = 0", [])?;
         }
-        let plaintext = serde_json::to_vec(&secrets_json(&new.auth))?;
+        let plaintext = serde_json::to_vec(&secrets_json(&new.credentials))?;
         let sealed = key.seal(&plaintext, new.name.as_bytes())?;
+        let settings = match new.credentials.settings() {
+            Some(settings) => serde_json::to_string(settings)?,
+            None => "{}".to_string(),
+        };
         let created = time::OffsetDateTime::now_utc()
             .format(&time::format_description::well_known::Rfc3339)?;
         tx.execute(
             "INSERT INTO connections
                  (name, org_url, auth_kind, nonce, secret, settings, allow_custom_domain, created, is_default)
-             VALUES (?1, ?2, ?3, ?4, ?5, '{}', ?6, ?7, ?8)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
              ON CONFLICT (name) DO UPDATE SET
                  org_url = excluded.org_url, auth_kind = excluded.auth_kind, nonce = excluded.nonce,
                  secret = excluded.secret, settings = excluded.settings,
@@ -285,9 +351,10 @@ impl Store {
             params![
                 new.name,
                 new.org_url.as_str(),
-                AuthKind::of(&new.auth).as_str(),
+                AuthKind::of_credentials(&new.credentials).as_str(),
                 &sealed.nonce[..],
                 sealed.ciphertext,
+                settings,
                 new.allow_custom_domain,
                 created,
                 is_default,
@@ -300,10 +367,31 @@ impl Store {
         })
     }
 
-    /// The connection with its secret decrypted.
+    /// The connection, ready to use: its credentials decrypted and turned into the client's auth.
     pub fn connection(&self, name: &str) -> anyhow::Result<Connection> {
         let entry = self.require(name)?;
-        let (nonce, ciphertext): (Vec<u8>, Vec<u8>) = self.db.query_row(
+        let credentials = self.credentials(name)?;
+        let refresh_tokens = StoredRefreshToken {
+            dir: self.dir.clone(),
+            key_env: self.key_env.clone(),
+            name: name.to_string(),
+        };
+        Ok(Connection {
+            name: entry.name,
+            org_url: Url::parse(&entry.org_url)?,
+            auth: credentials.to_auth(Some(std::sync::Arc::new(refresh_tokens)))?,
+        })
+    }
+
+    /// The stored credentials of `name`, secrets decrypted.
+    pub fn credentials(&self, name: &str) -> anyhow::Result<Credentials> {
+        let entry = self.require(name)?;
+        let secrets = self.secrets(&self.db, name)?;
+        credentials_from(entry.auth, entry.oauth, &secrets)
+    }
+
+    fn secrets(&self, db: &rusqlite::Connection, name: &str) -> anyhow::Result<Value> {
+        let (nonce, ciphertext): (Vec<u8>, Vec<u8>) = db.query_row(
             "SELECT nonce, secret FROM connections WHERE name = ?1",
             [name],
             |r| Ok((r.get(0)?, r.get(1)?)),
@@ -319,13 +407,34 @@ impl Store {
         let plaintext = key.open(&sealed, name.as_bytes()).map_err(|_| {
             anyhow::anyhow!("cannot decrypt the secret of '{name}': it was altered in the store")
         })?;
-        let secrets: Value = serde_json::from_slice(&plaintext)
-            .map_err(|_| anyhow::anyhow!("the stored secret of '{name}' is damaged"))?;
-        Ok(Connection {
-            name: entry.name,
-            org_url: Url::parse(&entry.org_url)?,
-            auth: auth_from_secrets(entry.auth, &secrets)?,
-        })
+        serde_json::from_slice(&plaintext)
+            .map_err(|_| anyhow::anyhow!("the stored secret of '{name}' is damaged"))
+    }
+
+    /// Stores a new refresh token for an authorization-code connection, in one transaction: read the
+    /// sealed secrets, replace the token, seal again, write. SQLite syncs the commit to disk, so after
+    /// this returns the new token survives a crash; if it fails, the old token is still there.
+    pub fn set_refresh_token(&mut self, name: &str, token: &SecretString) -> anyhow::Result<()> {
+        let entry = self.require(name)?;
+        if entry.auth != AuthKind::AuthorizationCode {
+            bail!("'{name}' is not an authorization code connection: it has no refresh token");
+        }
+        self.unlock(false)?;
+        // IMMEDIATE: take the write lock before reading, so two processes rotating at once serialize.
+        let tx = rusqlite::Transaction::new_unchecked(
+            &self.db,
+            rusqlite::TransactionBehavior::Immediate,
+        )?;
+        let mut secrets = self.secrets(&tx, name)?;
+        secrets["refresh_token"] = json!(token.expose());
+        let key = self.key.get().expect("unlocked above");
+        let sealed = key.seal(&serde_json::to_vec(&secrets)?, name.as_bytes())?;
+        tx.execute(
+            "UPDATE connections SET nonce = ?1, secret = ?2 WHERE name = ?3",
+            params![&sealed.nonce[..], sealed.ciphertext, name],
+        )?;
+        tx.commit()?;
+        Ok(())
     }
 
     pub fn remove(&mut self, name: &str) -> anyhow::Result<Entry> {
@@ -384,19 +493,66 @@ impl Store {
     }
 }
 
-const SELECT_ENTRY: &str =
-    "SELECT name, org_url, auth_kind, allow_custom_domain, created, is_default FROM connections";
+const SELECT_ENTRY: &str = "SELECT name, org_url, auth_kind, allow_custom_domain, created, is_default, \
+     settings FROM connections";
 
 fn entry_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<anyhow::Result<Entry>> {
     let kind: String = r.get(2)?;
-    Ok(AuthKind::parse(&kind).map(|auth| Entry {
-        name: r.get(0).unwrap_or_default(),
-        org_url: r.get(1).unwrap_or_default(),
-        auth,
-        allow_custom_domain: r.get(3).unwrap_or_default(),
-        created: r.get(4).unwrap_or_default(),
-        is_default: r.get(5).unwrap_or_default(),
+    let settings: String = r.get(6)?;
+    let name: String = r.get(0).unwrap_or_default();
+    Ok(AuthKind::parse(&kind).and_then(|auth| {
+        let oauth = match auth {
+            AuthKind::ApiToken => None,
+            _ => Some(
+                serde_json::from_str(&settings)
+                    .map_err(|_| anyhow::anyhow!("the stored settings of '{name}' are damaged"))?,
+            ),
+        };
+        Ok(Entry {
+            name,
+            org_url: r.get(1).unwrap_or_default(),
+            auth,
+            allow_custom_domain: r.get(3).unwrap_or_default(),
+            created: r.get(4).unwrap_or_default(),
+            is_default: r.get(5).unwrap_or_default(),
+            oauth,
+        })
     }))
+}
+
+/// The refresh token of an authorization-code connection, read from and written to the store: what
+/// okta-client calls when Okta rotates the token. Each call opens the store afresh, so a token rotated
+/// by another process (the daemon, another CLI call) is seen, and nothing is held between calls.
+struct StoredRefreshToken {
+    dir: PathBuf,
+    key_env: Option<String>,
+    name: String,
+}
+
+impl StoredRefreshToken {
+    fn store(&self) -> anyhow::Result<Store> {
+        Store::open(&self.dir, self.key_env.clone())
+    }
+}
+
+impl okta_client::RefreshTokenStore for StoredRefreshToken {
+    fn current(&self) -> Option<SecretString> {
+        match self.store().and_then(|s| s.credentials(&self.name)).ok()? {
+            Credentials::AuthorizationCode { refresh_token, .. } => refresh_token,
+            _ => None,
+        }
+    }
+
+    fn replace(&self, new: &SecretString) -> Result<(), String> {
+        self.store()
+            .and_then(|mut s| s.set_refresh_token(&self.name, new))
+            .map_err(|e| {
+                format!(
+                    "cannot store the new refresh token of '{}': {e:#}",
+                    self.name
+                )
+            })
+    }
 }
 
 fn has_key_check(db: &rusqlite::Connection) -> anyhow::Result<bool> {
@@ -459,7 +615,7 @@ mod tests {
         NewConnection {
             name: name.into(),
             org_url: Url::parse("https://acme.okta.com/").unwrap(),
-            auth: Auth::ApiToken(SecretString::new(TOKEN)),
+            credentials: Credentials::ApiToken(SecretString::new(TOKEN)),
             allow_custom_domain: false,
             make_default,
         }
@@ -489,7 +645,9 @@ mod tests {
         assert_eq!(names, vec![("dev".into(), false), ("prod".into(), true)]);
 
         let conn = store.connection("dev").unwrap();
-        let Auth::ApiToken(token) = &conn.auth;
+        let Auth::ApiToken(token) = &conn.auth else {
+            panic!("{:?}", conn.auth)
+        };
         assert_eq!(token.expose(), TOKEN);
         assert_eq!(conn.org_url.as_str(), "https://acme.okta.com/");
         assert!(!format!("{conn:?}").contains(TOKEN));
@@ -503,6 +661,117 @@ mod tests {
         assert!(
             e.contains("no connection named 'dev' (stored: prod)"),
             "{e}"
+        );
+    }
+
+    const CLIENT_SECRET: &str = "client-secret-never-in-clear";
+    const REFRESH_1: &str = "refresh-token-one-never-in-clear";
+    const REFRESH_2: &str = "refresh-token-two-never-in-clear";
+
+    fn web_app(name: &str) -> NewConnection {
+        NewConnection {
+            credentials: Credentials::AuthorizationCode {
+                settings: OAuthSettings {
+                    client_id: "0oaWEB".into(),
+                    scopes: vec!["okta.logs.read".into(), "offline_access".into()],
+                    key_id: None,
+                    dpop: "auto".into(),
+                    redirect_uri: Some("http://127.0.0.1:8765/callback".into()),
+                },
+                client_secret: SecretString::new(CLIENT_SECRET),
+                dpop_key: SecretString::new("dpop-key-text"),
+                refresh_token: None,
+            },
+            ..new(name, false)
+        }
+    }
+
+    fn refresh_token_of(store: &Store, name: &str) -> Option<String> {
+        match store.credentials(name).unwrap() {
+            Credentials::AuthorizationCode { refresh_token, .. } => {
+                refresh_token.map(|t| t.expose().to_string())
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn oauth_settings_are_plain_and_secrets_sealed() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path(), Some(KEY_A.into())).unwrap();
+        store.add(&web_app("web"), false).unwrap();
+        let entry = store.entry("web").unwrap().unwrap();
+        assert_eq!(entry.auth, AuthKind::AuthorizationCode);
+        assert_eq!(entry.oauth.as_ref().unwrap().client_id, "0oaWEB");
+        let json = serde_json::to_value(&entry).unwrap();
+        assert_eq!(
+            json["client_id"], "0oaWEB",
+            "settings are shown flat: {json}"
+        );
+        assert_eq!(json["auth"], "authorization_code");
+        assert_eq!(refresh_token_of(&store, "web"), None, "not logged in yet");
+        store
+            .set_refresh_token("web", &SecretString::new(REFRESH_1))
+            .unwrap();
+        assert_eq!(refresh_token_of(&store, "web").as_deref(), Some(REFRESH_1));
+        let e = store
+            .set_refresh_token("web-missing", &SecretString::new(REFRESH_1))
+            .unwrap_err();
+        assert!(e.to_string().contains("no connection named"), "{e}");
+        drop(store);
+        let bytes = std::fs::read(dir.path().join(DB_FILE)).unwrap();
+        for secret in [CLIENT_SECRET, REFRESH_1, "dpop-key-text"] {
+            assert!(
+                !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
+                "{secret}"
+            );
+        }
+        assert!(
+            bytes.windows(6).any(|w| w == b"0oaWEB"),
+            "settings are plain"
+        );
+    }
+
+    #[test]
+    fn a_rotated_refresh_token_is_stored_atomically() {
+        use okta_client::RefreshTokenStore;
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path(), Some(KEY_A.into())).unwrap();
+        store.add(&web_app("web"), false).unwrap();
+        store
+            .set_refresh_token("web", &SecretString::new(REFRESH_1))
+            .unwrap();
+        let tokens = StoredRefreshToken {
+            dir: dir.path().to_path_buf(),
+            key_env: Some(KEY_A.into()),
+            name: "web".into(),
+        };
+        assert_eq!(tokens.current().unwrap().expose(), REFRESH_1);
+        tokens.replace(&SecretString::new(REFRESH_2)).unwrap();
+        assert_eq!(tokens.current().unwrap().expose(), REFRESH_2);
+        assert_eq!(
+            refresh_token_of(&store, "web").as_deref(),
+            Some(REFRESH_2),
+            "another handle sees it"
+        );
+
+        // A write that fails inside the transaction (a disk error, say) must leave the old token.
+        store
+            .db
+            .execute_batch(
+                "CREATE TRIGGER fail BEFORE UPDATE ON connections BEGIN SELECT RAISE(ABORT, 'injected'); END;",
+            )
+            .unwrap();
+        let e = tokens.replace(&SecretString::new(REFRESH_1)).unwrap_err();
+        assert!(
+            e.contains("cannot store the new refresh token") && e.contains("injected"),
+            "{e}"
+        );
+        assert!(!e.contains(REFRESH_1), "{e}");
+        assert_eq!(
+            tokens.current().unwrap().expose(),
+            REFRESH_2,
+            "the old token is still there"
         );
     }
 

@@ -548,7 +548,7 @@ fn resolution_order_flag_then_env_then_okta_yaml_then_default() {
         ],
     );
     assert!(
-        err.contains("OAuth connections") && err.contains("not supported by this version"),
+        err.contains("mode PrivateKey but does not set OKTA_CLIENT_SCOPES"),
         "{err}"
     );
     assert!(
