@@ -506,7 +506,7 @@ fn parse_jwk(text: &str) -> Result<(Signer, Option<String>), KeyError> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use ring::signature::{ECDSA_P256_SHA256_FIXED, RSA_PKCS1_2048_8192_SHA256, UnparsedPublicKey};
 
