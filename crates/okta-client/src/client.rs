@@ -11,6 +11,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use crate::auth::state::{AuthState, Purpose, Tried, oauth_error};
 use crate::auth::{Auth, AuthStatus, Pkce};
 use crate::clock::{Clock, TokioClock};
 use crate::error::{Error, ErrorBody, ErrorKind};
@@ -77,6 +78,7 @@ struct Inner {
     transport: Arc<dyn Transport>,
     clock: Arc<dyn Clock>,
     governor: Governor,
+    auth: AuthState,
 }
 
 impl std::fmt::Debug for Client {
@@ -117,12 +119,14 @@ impl Client {
             max_share: config.max_bucket_share.clamp(0.01, 1.0),
             ..GovernorConfig::default()
         });
+        let auth = AuthState::new(&config.auth);
         Client {
             inner: Arc::new(Inner {
                 config,
                 transport,
                 clock,
                 governor,
+                auth,
             }),
         }
     }
@@ -139,19 +143,39 @@ impl Client {
     /// Gets an access token now if the connection uses OAuth and has none (a no-op for an API token),
     /// and reports the state: for the connection test, before any API call.
     pub async fn authenticate(&self) -> Result<AuthStatus, Error> {
-        todo!()
+        self.inner.auth.ensure_token(self).await?;
+        Ok(self.auth_status().await)
     }
 
     /// The credentials' state now (DPoP in use, token type, scopes, expiry).
     pub async fn auth_status(&self) -> AuthStatus {
-        todo!()
+        self.inner.auth.status(self).await
     }
 
     /// Completes an authorization code login: posts `code` with the PKCE verifier, stores the refresh
     /// token through the connection's [`crate::auth::RefreshTokenStore`] and caches the access token.
     pub async fn exchange_code(&self, code: &str, pkce: &Pkce) -> Result<(), Error> {
-        let _ = (code, pkce);
-        todo!()
+        self.inner
+            .auth
+            .exchange_code(self, code, &pkce.verifier)
+            .await
+    }
+
+    /// The client's clock (token expiry is judged on it).
+    pub(crate) fn now(&self) -> std::time::Instant {
+        self.inner.clock.now()
+    }
+
+    /// A POST to the org's token endpoint, through the same pipeline (origin check, pacing,
+    /// retries) as every call. Boxed: it runs inside a resource call's `prepare`.
+    pub(crate) fn token_request(
+        &self,
+        purpose: Purpose,
+    ) -> futures_util::future::BoxFuture<'_, Result<Response, Error>> {
+        Box::pin(async move {
+            let url = self.url("/oauth2/v1/token", &Query::new())?;
+            self.run(&purpose, Method::POST, url, None).await
+        })
     }
 
     /// One API call: `path` is under the org (`/api/v1/users`) or an absolute URL on the org (a `next`
@@ -308,15 +332,28 @@ impl Client {
         url: Url,
         body: Option<Bytes>,
     ) -> Result<Response, Error> {
+        self.run(&Purpose::Resource, method, url, body).await
+    }
+
+    /// The pipeline of every request: credentials per attempt (a token may need fetching, a DPoP
+    /// proof is new each time), pacing, one immediate retry per auth hiccup, the retry policy.
+    async fn run(
+        &self,
+        purpose: &Purpose,
+        method: Method,
+        url: Url,
+        body: Option<Bytes>,
+    ) -> Result<Response, Error> {
         self.check_origin(&url)?;
         let inner = &self.inner;
         let policy = &inner.config.retry;
         let key = bucket_key(method.as_str(), url.path());
-        let headers = self.headers(body.is_some())?;
+        let headers = self.headers(body.is_some());
         let started = inner.clock.now();
         let mut retry_for: Option<String> = None;
-        for attempt in 1.. {
-            self.pace(&key).await;
+        let mut tried = Tried::default();
+        let mut attempt = 1;
+        loop {
             let mut request = Request {
                 method: method.clone(),
                 url: url.clone(),
@@ -324,6 +361,9 @@ impl Client {
                 body: body.clone(),
                 timeout: Some(inner.config.request_timeout),
             };
+            // Pacing first: a proof's `iat` must be fresh when it leaves.
+            self.pace(&key).await;
+            let presented = inner.auth.prepare(self, purpose, &mut request).await?;
             if attempt > 1 {
                 // Okta's SDKs tie a retry to the answer it repeats, for Okta's support to follow.
                 if let Some(id) = retry_for
@@ -343,8 +383,16 @@ impl Client {
                 Ok(response) => {
                     let limits = RateLimitHeaders::parse(&response.headers);
                     inner.governor.observe(&key, now, Some(&limits));
+                    inner.auth.observe(&response.headers);
                     if response.status.is_success() {
                         return Ok(response);
+                    }
+                    if inner
+                        .auth
+                        .recover(purpose, &presented, &response, &mut tried)
+                        .await
+                    {
+                        continue;
                     }
                     if response.status.is_redirection() {
                         return Err(redirect_error(&method, &url, &response));
@@ -376,6 +424,7 @@ impl Client {
                 Decision::Retry { after } => {
                     tracing::debug!(%method, path = url.path(), attempt, ?after, error = %outcome_error, "retrying");
                     inner.clock.sleep(after).await;
+                    attempt += 1;
                 }
                 Decision::GiveUp { reason } => {
                     let mut error = outcome_error;
@@ -386,7 +435,6 @@ impl Client {
                 }
             }
         }
-        unreachable!("the retry loop returns")
     }
 
     /// Waits until the governor admits a request on `key`.
@@ -412,28 +460,10 @@ impl Client {
         }
     }
 
-    fn headers(&self, json_body: bool) -> Result<HeaderMap, Error> {
+    /// The headers of every attempt; the credentials are added per attempt by the auth state.
+    fn headers(&self, json_body: bool) -> HeaderMap {
         let config = &self.inner.config;
         let mut headers = HeaderMap::new();
-        let mut auth = HeaderValue::from_str(
-            match &config.auth {
-                Auth::ApiToken(token) => format!("SSWS {}", token.expose()),
-                _ => todo!("OAuth headers"),
-            }
-            .as_str(),
-        )
-        .map_err(|_| {
-            Error::new(
-                ErrorKind::Invalid,
-                format!(
-                    "the {} contains characters not allowed in an HTTP header",
-                    config.auth.kind()
-                ),
-            )
-        })?;
-        // Keeps the value out of hyper's and reqwest's Debug output.
-        auth.set_sensitive(true);
-        headers.insert(header::AUTHORIZATION, auth);
         headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
         if let Ok(ua) = HeaderValue::from_str(&config.user_agent) {
             headers.insert(header::USER_AGENT, ua);
@@ -444,7 +474,7 @@ impl Client {
                 HeaderValue::from_static("application/json"),
             );
         }
-        Ok(headers)
+        headers
     }
 }
 
@@ -513,7 +543,17 @@ fn decode<T: DeserializeOwned>(
 /// A non-2xx answer as an error: Okta's error body when there is one (tolerating none or non-JSON).
 fn api_error(method: &Method, url: &Url, response: &Response, retryable: bool) -> Error {
     let status = response.status;
-    let body: Option<ErrorBody> = serde_json::from_slice(&response.body).ok();
+    let mut body: Option<ErrorBody> = serde_json::from_slice(&response.body).ok();
+    // Okta reports DPoP and token errors on resources in `WWW-Authenticate` (FACTS.md §8): keep them
+    // where `Error::oauth_error` looks.
+    let (error, description) = oauth_error(response);
+    if !error.is_empty() {
+        let extra = &mut body.get_or_insert_with(ErrorBody::default).extra;
+        extra.entry("error").or_insert(Value::from(error));
+        extra
+            .entry("error_description")
+            .or_insert(Value::from(description));
+    }
     let kind = if status.as_u16() == 429 {
         ErrorKind::RateLimited
     } else {
@@ -530,6 +570,11 @@ fn api_error(method: &Method, url: &Url, response: &Response, retryable: bool) -
     let mut message = format!("{method} {}: {what} (HTTP {status})", url.path());
     if let Some(summary) = body.as_ref().and_then(|b| b.error_summary.as_deref()) {
         message = format!("{message}: {summary}");
+    } else if let Some(b) = &body
+        && let Some(error) = b.extra.get("error").and_then(Value::as_str)
+    {
+        let description = b.extra.get("error_description").and_then(Value::as_str);
+        message = format!("{message}: {error}: {}", description.unwrap_or(""));
     }
     Error {
         kind,

@@ -1,12 +1,15 @@
-//! Who is calling. Today: SSWS API tokens. The OAuth issue adds bearer and DPoP access tokens here;
-//! routes never look at credentials, only at the [`Principal`] this module puts on the request.
+//! Who is calling: SSWS API tokens, and the org authorization server's access tokens as `Bearer` or
+//! `DPoP` (with a proof). Routes never look at credentials, only at the [`Principal`] this module
+//! puts on the request.
 
 use std::sync::Arc;
 
-use axum::http::{HeaderMap, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 
 use crate::Sim;
 use crate::http::ApiError;
+use crate::oauth::dpop::{Expected, ProofError};
 use crate::syslog::Entity;
 
 /// An SSWS token the org accepts. Its `Debug` never shows the value.
@@ -72,10 +75,87 @@ pub fn required_scope(method: &str, path: &str) -> Option<&'static str> {
     }
 }
 
+/// Why a request was refused before reaching its route.
+#[derive(Debug)]
+pub enum Denied {
+    /// An Okta error body (E0000005, E0000011, E0000006...), with any extra headers it carries.
+    Okta(ApiError),
+    /// An RFC 6750 / RFC 9449 challenge from the resource server: the error is in the
+    /// `WWW-Authenticate` header and the body is empty (FACTS.md §4, §8).
+    Challenge {
+        status: u16,
+        www_authenticate: String,
+    },
+}
+
+impl From<ApiError> for Denied {
+    fn from(e: ApiError) -> Self {
+        Denied::Okta(e)
+    }
+}
+
+impl IntoResponse for Denied {
+    fn into_response(self) -> Response {
+        match self {
+            Denied::Okta(e) => e.into_response(),
+            Denied::Challenge {
+                status,
+                www_authenticate,
+            } => {
+                let mut resp = StatusCode::from_u16(status)
+                    .unwrap_or(StatusCode::BAD_REQUEST)
+                    .into_response();
+                if let Ok(v) = HeaderValue::from_str(&www_authenticate) {
+                    resp.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+                }
+                resp
+            }
+        }
+    }
+}
+
+/// The resource server's `WWW-Authenticate` value, in the shape Okta sends (okta-sdk-golang #145,
+/// okta-sdk-nodejs #453): `Bearer authorization_uri=…, realm=…, scope=…, error=…,
+/// error_description=…, resource=…`; the DPoP scheme adds `algs` first.
+pub fn challenge(
+    sim: &Sim,
+    dpop: bool,
+    scope: Option<&str>,
+    error: &str,
+    description: &str,
+    path: &str,
+) -> String {
+    let base = sim.base_url();
+    let mut parts = Vec::new();
+    if dpop {
+        parts.push(r#"DPoP algs="RS256 ES256""#.to_string());
+    }
+    parts.push(format!(r#"authorization_uri="{base}/oauth2/v1/authorize""#));
+    parts.push(format!(r#"realm="{base}""#));
+    if let Some(scope) = scope {
+        parts.push(format!(r#"scope="{scope}""#));
+    }
+    parts.push(format!(r#"error="{error}""#));
+    parts.push(format!(r#"error_description="{description}""#));
+    parts.push(format!(r#"resource="{path}""#));
+    let joined = parts.join(", ");
+    if dpop {
+        joined
+    } else {
+        format!("Bearer {joined}")
+    }
+}
+
 /// Checks the `Authorization` header. A missing or malformed header (no known scheme, no
 /// credential) is 403 E0000005 "Invalid session"; a well-formed one with a token the org does not
-/// know is 401 E0000011 "Invalid token provided" (FACTS.md §9).
-pub fn authenticate(sim: &Sim, headers: &HeaderMap) -> Result<Principal, ApiError> {
+/// know is 401 E0000011 "Invalid token provided" (FACTS.md §9). OAuth access tokens come as
+/// `Bearer` or, when DPoP-bound, as `DPoP` with a proof (FACTS.md §8).
+pub fn authenticate(
+    sim: &Sim,
+    method: &str,
+    path: &str,
+    headers: &HeaderMap,
+) -> Result<Principal, Denied> {
     let invalid_session = || ApiError::new(403, "E0000005", "Invalid session");
     let value = headers
         .get(header::AUTHORIZATION)
@@ -84,24 +164,23 @@ pub fn authenticate(sim: &Sim, headers: &HeaderMap) -> Result<Principal, ApiErro
         .ok_or_else(invalid_session)?;
     let (scheme, credential) = value.split_once(' ').ok_or_else(invalid_session)?;
     let credential = credential.trim();
-    let known_scheme = ["SSWS", "Bearer", "DPoP"]
-        .iter()
-        .any(|s| scheme.eq_ignore_ascii_case(s));
-    if !known_scheme || credential.is_empty() {
-        return Err(invalid_session());
+    let scheme = ["SSWS", "Bearer", "DPoP"]
+        .into_iter()
+        .find(|s| scheme.eq_ignore_ascii_case(s));
+    let Some(scheme) = scheme.filter(|_| !credential.is_empty()) else {
+        return Err(invalid_session().into());
+    };
+    if scheme != "SSWS" {
+        return oauth_principal(sim, method, path, headers, scheme == "DPoP", credential);
     }
-    let token = scheme
-        .eq_ignore_ascii_case("SSWS")
-        .then(|| {
-            sim.api_tokens
-                .read()
-                .iter()
-                .find(|t| constant_time_eq(&t.value, credential))
-                .cloned()
-        })
-        .flatten();
+    let token = sim
+        .api_tokens
+        .read()
+        .iter()
+        .find(|t| constant_time_eq(&t.value, credential))
+        .cloned();
     let Some(token) = token else {
-        return Err(ApiError::new(401, "E0000011", "Invalid token provided"));
+        return Err(ApiError::new(401, "E0000011", "Invalid token provided").into());
     };
     Ok(Principal {
         actor: sim.admin.clone(),
@@ -110,8 +189,141 @@ pub fn authenticate(sim: &Sim, headers: &HeaderMap) -> Result<Principal, ApiErro
     })
 }
 
+/// An access token from the org authorization server, presented as `Bearer` or `DPoP`.
+fn oauth_principal(
+    sim: &Sim,
+    method: &str,
+    path: &str,
+    headers: &HeaderMap,
+    dpop_scheme: bool,
+    token: &str,
+) -> Result<Principal, Denied> {
+    let now = sim.clock.now_ms();
+    let scope = required_scope(method, path);
+    let deny = |status: u16, error: &str, description: &str| Denied::Challenge {
+        status,
+        www_authenticate: challenge(sim, dpop_scheme, scope, error, description, path),
+    };
+    let Some(access) = sim
+        .oauth
+        .tokens
+        .access(token)
+        .filter(|t| t.expires_ms > now)
+    else {
+        // Unknown, revoked or expired: 401 E0000011 with the RFC 6750 challenge (FACTS.md §4).
+        let mut e = ApiError::new(401, "E0000011", "Invalid token provided");
+        let header_value = challenge(
+            sim,
+            dpop_scheme,
+            scope,
+            "invalid_token",
+            "The access token is invalid.",
+            path,
+        );
+        e.headers.push((header::WWW_AUTHENTICATE, header_value));
+        return Err(e.into());
+    };
+    match (&access.jkt, dpop_scheme) {
+        (Some(_), false) => {
+            return Err(deny(
+                400,
+                "invalid_request",
+                "The resource request must use the DPoP authentication scheme when using a DPoP bound token.",
+            ));
+        }
+        (None, true) => {
+            return Err(deny(
+                401,
+                "invalid_token",
+                "The presented access_token is not DPoP bound.",
+            ));
+        }
+        (Some(jkt), true) => {
+            if headers.get("dpop").is_none() {
+                return Err(deny(
+                    400,
+                    "invalid_request",
+                    "The resource request requires a DPoP proof.",
+                ));
+            }
+            // `htu` is compared with the percent-decoded path, query left out (FACTS.md §8).
+            let url = format!("{}{}", sim.base_url(), percent_decode(path));
+            let expected = Expected {
+                method,
+                url: &url,
+                access_token: Some(token),
+                nonce: false,
+            };
+            let key = sim
+                .oauth
+                .dpop
+                .check(headers, expected, now)
+                .map_err(|e| match e {
+                    ProofError::Invalid(d) => deny(400, "invalid_dpop_proof", d),
+                    ProofError::UseNonce => deny(
+                        400,
+                        "use_dpop_nonce",
+                        "Resource server requires nonce in DPoP proof.",
+                    ),
+                })?;
+            if key.thumbprint() != *jkt {
+                return Err(deny(
+                    400,
+                    "invalid_dpop_proof",
+                    "The access_token is not bound to the provided DPoP proof.",
+                ));
+            }
+        }
+        (None, false) => {}
+    }
+    let app = sim.oauth.app(&access.client_id);
+    let principal = Principal {
+        actor: match (&access.user, &app) {
+            (Some(user), _) => user.clone(),
+            (None, Some(app)) => crate::oauth::tokens::app_entity(app),
+            (None, None) => sim.admin.clone(),
+        },
+        scopes: Some(access.scopes),
+        // Looked up on every call: unassigning the role takes effect at once, as in Okta.
+        admin_role: app.is_some_and(|a| a.config.admin_role),
+    };
+    // A missing scope is told in the header, with an empty body (FACTS.md §4). It is checked
+    // here, before the admin role, as the resource server checks the token first.
+    if let Some(scope) = scope
+        && !principal.allows(scope)
+    {
+        return Err(deny(
+            403,
+            "insufficient_scope",
+            "The access token provided does not contain the required scopes.",
+        ));
+    }
+    Ok(principal)
+}
+
+/// `%XX` sequences decoded (`+` stays a plus: this is a path, not a form).
+pub fn percent_decode(path: &str) -> String {
+    let bytes = path.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2]))
+        {
+            out.push((h * 16 + l) as u8);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// Compares secrets without an early exit, so timing does not reveal a prefix.
-fn constant_time_eq(a: &str, b: &str) -> bool {
+pub(crate) fn constant_time_eq(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

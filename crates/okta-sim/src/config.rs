@@ -49,6 +49,8 @@ pub struct SimConfig {
     pub require_custom_attributes: bool,
     /// The org's subdomain, used in emails and display names (`acme` → `admin@acme.example.com`).
     pub org_name: String,
+    /// OAuth app integrations registered with the org authorization server at start.
+    pub oauth_apps: Vec<crate::oauth::OAuthApp>,
 }
 
 /// Written by hand so the API token never reaches a log through `{:?}`.
@@ -65,6 +67,7 @@ impl std::fmt::Debug for SimConfig {
             .field("api_token", &self.api_token.as_ref().map(|_| "<redacted>"))
             .field("require_custom_attributes", &self.require_custom_attributes)
             .field("org_name", &self.org_name)
+            .field("oauth_apps", &self.oauth_apps)
             .finish()
     }
 }
@@ -82,6 +85,7 @@ impl Default for SimConfig {
             api_token: None,
             require_custom_attributes: true,
             org_name: "acme".into(),
+            oauth_apps: Vec::new(),
         }
     }
 }

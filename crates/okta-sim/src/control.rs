@@ -1,5 +1,6 @@
 //! The control API (`/control/...`, outside `/api/v1`, no auth): what tests and benchmarks use to
-//! steer the org: faults, the clock, rate-limit tier, late System Log events, request counters.
+//! steer the org: faults, the clock, rate-limit tier, late System Log events, request counters, OAuth
+//! apps and the DPoP nonce.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -107,6 +108,9 @@ pub fn routes() -> Router<Arc<Sim>> {
         .route("/rate-limits", get(rate_limits).put(set_rate_limits))
         .route("/logs/late", post(late_events))
         .route("/api-tokens", post(add_api_token))
+        .route("/oauth/apps", get(oauth_apps).post(add_oauth_app))
+        .route("/oauth/dpop-nonce", get(dpop_nonce))
+        .route("/oauth/dpop-nonce/rotate", post(rotate_dpop_nonce))
         .fallback(|| async {
             (
                 axum::http::StatusCode::NOT_FOUND,
@@ -340,4 +344,46 @@ async fn late_events(
         uuids.push(sim.log_at(&ctx, ev, published));
     }
     Ok(Json(json!({"inserted": uuids})))
+}
+
+/// The registered OAuth apps, without their secrets.
+async fn oauth_apps(State(sim): State<Arc<Sim>>) -> Json<Value> {
+    let apps: Vec<_> = sim.oauth.apps().iter().map(|a| json!(a.config)).collect();
+    Json(json!(apps))
+}
+
+/// Registers (or replaces) an OAuth app integration; the body is one app in the
+/// `--oauth-apps` file's shape.
+async fn add_oauth_app(
+    State(sim): State<Arc<Sim>>,
+    Json(app): Json<Value>,
+) -> Result<Json<Value>, ApiError> {
+    let app: crate::oauth::OAuthApp =
+        serde_json::from_value(app).map_err(|e| ApiError::validation("app", e.to_string()))?;
+    let app = sim
+        .oauth
+        .register(app)
+        .map_err(|e| ApiError::validation("app", e))?;
+    Ok(Json(json!(app.config)))
+}
+
+async fn dpop_nonce(State(sim): State<Arc<Sim>>) -> Json<Value> {
+    Json(json!({"nonce": sim.oauth.dpop.nonce(sim.clock.now_ms())}))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
+struct NonceRotation {
+    /// Refuse the previous nonces at once (Okta keeps them working for a while).
+    expire_previous: bool,
+}
+
+/// Renews the authorization server's DPoP nonce now, as Okta does every 24 hours.
+async fn rotate_dpop_nonce(
+    State(sim): State<Arc<Sim>>,
+    body: Option<Json<NonceRotation>>,
+) -> Json<Value> {
+    let r = body.map(|Json(r)| r).unwrap_or_default();
+    let nonce = sim.oauth.dpop.rotate(sim.clock.now_ms(), r.expire_previous);
+    Json(json!({"nonce": nonce, "previousExpired": r.expire_previous}))
 }

@@ -11,6 +11,7 @@ pub mod control;
 pub mod faults;
 pub mod filter;
 pub mod http;
+pub mod oauth;
 pub mod profile;
 pub mod ratelimit;
 pub mod rng;
@@ -45,6 +46,8 @@ pub struct Sim {
     pub counters: control::Counters,
     /// The API tokens the org accepts (SSWS).
     pub api_tokens: RwLock<Vec<auth::ApiToken>>,
+    /// The org authorization server: OAuth apps, codes, tokens, DPoP nonces.
+    pub oauth: oauth::OAuth,
     /// The admin the API token belongs to: the System Log actor of API calls.
     pub admin: Arc<Entity>,
     /// Random source for event uuids and transaction ids (seeded, so a run is reproducible).
@@ -96,6 +99,7 @@ impl Sim {
                 admin_role: true,
             }]),
             admin,
+            oauth: oauth::OAuth::new(&config.oauth_apps),
             rng: Mutex::new(Rng::new(config.seed ^ 0x10_6E)),
             base_url: OnceLock::new(),
             config,

@@ -22,7 +22,7 @@ use crate::http::ApiError;
 use crate::ratelimit::{Verdict, bucket_for};
 use crate::rng::Rng;
 use crate::syslog::{ClientInfo, Entity, NewEvent, RequestCtx, Severity};
-use crate::{Sim, SimConfig, auth, control, routes};
+use crate::{Sim, SimConfig, auth, control, oauth, routes};
 
 /// A running simulator. Dropping it stops the server.
 #[derive(Debug)]
@@ -73,6 +73,10 @@ impl Drop for SimServer {
 
 /// Seeds an org from `config` and serves it on `addr` (port 0 picks a free port).
 pub async fn spawn(config: SimConfig, addr: SocketAddr) -> std::io::Result<SimServer> {
+    for app in &config.oauth_apps {
+        oauth::App::new(app.clone())
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+    }
     let listener = TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
     let sim = tokio::task::spawn_blocking(move || Sim::new(config))
@@ -111,6 +115,7 @@ pub async fn spawn(config: SimConfig, addr: SocketAddr) -> std::io::Result<SimSe
 /// The whole app: Okta's API behind the Okta layer, the control API beside it.
 pub fn router(sim: Arc<Sim>) -> Router {
     let okta = routes::api()
+        .merge(oauth::routes())
         .fallback(path_not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(sim.clone(), okta_layer));
@@ -208,7 +213,12 @@ async fn okta_layer(State(sim): State<Arc<Sim>>, mut req: Request, next: Next) -
             finish(too_many(), &request_id, verdict, now)
         }
         Fault::None => {
-            let verdict = sim.limits.check(bucket, now);
+            // The authorization server's keys are not rate limited (FACTS.md §3).
+            let verdict = if path == "/oauth2/v1/keys" {
+                sim.limits.peek(bucket, now)
+            } else {
+                sim.limits.check(bucket, now)
+            };
             if !verdict.allowed {
                 if verdict.first_refusal {
                     log_violation(
@@ -222,7 +232,7 @@ async fn okta_layer(State(sim): State<Arc<Sim>>, mut req: Request, next: Next) -
                 finish(too_many(), &request_id, verdict, now)
             } else {
                 match authorize(&sim, &req, &method, &path, &request_id) {
-                    Err(e) => finish(e.into_response(), &request_id, verdict, now),
+                    Err(denied) => finish(denied.into_response(), &request_id, verdict, now),
                     Ok(ctx) => {
                         req.extensions_mut().insert(ctx);
                         finish(next.run(req).await, &request_id, verdict, now)
@@ -233,8 +243,9 @@ async fn okta_layer(State(sim): State<Arc<Sim>>, mut req: Request, next: Next) -
     };
     sim.counters
         .record(&method, &route, response.status().as_u16());
-    // Okta labels every body JSON; a 204 carries neither body nor Content-Type (as recorded).
-    if response.status() != StatusCode::NO_CONTENT {
+    // Okta labels every body JSON; a 204 carries neither body nor Content-Type (as recorded), nor
+    // do /authorize's redirects.
+    if response.status() != StatusCode::NO_CONTENT && !response.status().is_redirection() {
         response
             .headers_mut()
             .entry(header::CONTENT_TYPE)
@@ -243,22 +254,26 @@ async fn okta_layer(State(sim): State<Arc<Sim>>, mut req: Request, next: Next) -
     response
 }
 
+/// Who is calling, checked before any `/api/v1` route runs. The authorization server's endpoints
+/// authenticate their clients themselves (the form carries the credentials), so they pass here.
 fn authorize(
     sim: &Sim,
     req: &Request,
     method: &str,
     path: &str,
     request_id: &str,
-) -> Result<RequestCtx, ApiError> {
-    let principal = auth::authenticate(sim, req.headers())?;
-    if !principal.admin_role {
-        return Err(ApiError::no_permission());
-    }
-    if let Some(scope) = auth::required_scope(method, path)
-        && !principal.allows(scope)
-    {
-        return Err(ApiError::no_permission());
-    }
+) -> Result<RequestCtx, auth::Denied> {
+    let actor = if path.starts_with("/oauth2/") || path.starts_with("/.well-known/") {
+        sim.admin.clone()
+    } else {
+        let principal = auth::authenticate(sim, method, path, req.headers())?;
+        // OAuth tokens had their scope checked by `authenticate` (it answers as the resource
+        // server does); with the scope there, a caller without an admin role is still refused.
+        if !principal.admin_role {
+            return Err(ApiError::no_permission().into());
+        }
+        principal.actor
+    };
     let ip = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
@@ -273,7 +288,7 @@ fn authorize(
     Ok(RequestCtx {
         request_id: request_id.to_string(),
         request_uri: path.to_string(),
-        actor: principal.actor,
+        actor,
         client: ClientInfo::at_the_office(user_agent, ip),
     })
 }

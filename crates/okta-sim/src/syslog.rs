@@ -307,6 +307,11 @@ pub const EVENT_TYPES: &[&str] = &[
     "system.org.rate_limit.violation",
     "system.mfa.factor.deactivate",
     "policy.evaluate_sign_on",
+    "app.oauth2.authorize.code",
+    "app.oauth2.token.grant.access_token",
+    "app.oauth2.token.grant.refresh_token",
+    "app.oauth2.token.detect_reuse",
+    "app.oauth2.token.revoke",
 ];
 
 /// The static name of a known event type.
