@@ -625,6 +625,9 @@ fn dpop_words(status: &okta_client::auth::AuthStatus) -> String {
         (true, _) if status.dpop_required_by_okta => "on, because the app requires it".to_string(),
         (true, _) => "on (--dpop on)".to_string(),
         (false, Some(DpopMode::Auto)) => "off (the app does not require it; auto mode)".to_string(),
+        (false, Some(DpopMode::On)) => {
+            "off: Okta granted a Bearer token although proofs were sent (--dpop on)".to_string()
+        }
         (false, _) => "off (--dpop off)".to_string(),
     }
 }

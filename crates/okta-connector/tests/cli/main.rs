@@ -4,6 +4,7 @@
 mod actions;
 mod connections;
 mod demo;
+mod oauth;
 mod sim;
 
 use std::process::{Command, Output};
