@@ -115,6 +115,10 @@ pub struct SimArgs {
     /// The org name used in seeded logins (`alice.smith1@NAME.example.com`).
     #[arg(long, default_value = "acme")]
     pub org_name: String,
+    /// OAuth app integrations to register: a JSON file holding an array of apps (see the README's
+    /// simulator section for the format).
+    #[arg(long, value_name = "FILE")]
+    pub oauth_apps: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -8,6 +8,10 @@ use okta_sim::SimConfig;
 use crate::cli::SimArgs;
 
 pub async fn run(args: SimArgs) -> anyhow::Result<()> {
+    let oauth_apps = match &args.oauth_apps {
+        Some(path) => read_oauth_apps(path)?,
+        None => Vec::new(),
+    };
     let config = SimConfig {
         users: args.users,
         groups: args.groups,
@@ -18,6 +22,7 @@ pub async fn run(args: SimArgs) -> anyhow::Result<()> {
         latency_ms: args.latency_ms,
         api_token: args.api_token.clone().map(|t| t.0),
         org_name: args.org_name,
+        oauth_apps,
         ..SimConfig::default()
     };
     let addr = SocketAddr::new(args.bind, args.port);
@@ -41,6 +46,15 @@ pub async fn run(args: SimArgs) -> anyhow::Result<()> {
         "Try: curl -i -H \"Authorization: SSWS {token}\" {}/api/v1/users?limit=2",
         server.base_url()
     );
+    let apps = server.sim().oauth.apps();
+    if !apps.is_empty() {
+        let ids: Vec<&str> = apps.iter().map(|a| a.client_id()).collect();
+        println!(
+            "OAuth apps: {} (token endpoint {}/oauth2/v1/token)",
+            ids.join(", "),
+            server.base_url()
+        );
+    }
     println!(
         "Control API: {}/control/counters (Ctrl-C stops)",
         server.base_url()
@@ -51,4 +65,22 @@ pub async fn run(args: SimArgs) -> anyhow::Result<()> {
     eprintln!("shutting down");
     server.shutdown().await;
     Ok(())
+}
+
+/// The `--oauth-apps` file: a JSON array of apps in the control API's shape, each checked as the
+/// simulator will check it, so a mistake names the app and the problem before anything starts.
+fn read_oauth_apps(path: &std::path::Path) -> anyhow::Result<Vec<okta_sim::oauth::OAuthApp>> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the OAuth apps file {}", path.display()))?;
+    let apps: Vec<okta_sim::oauth::OAuthApp> = serde_json::from_str(&text).with_context(|| {
+        format!(
+            "{} is not a JSON array of OAuth apps (see the README's simulator section)",
+            path.display()
+        )
+    })?;
+    for app in &apps {
+        okta_sim::oauth::App::new(app.clone())
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    }
+    Ok(apps)
 }
