@@ -4,6 +4,7 @@ mod api;
 mod common;
 mod fixtures;
 mod governor;
+mod oauth;
 mod origin;
 mod replay;
 mod sim;

@@ -22,7 +22,7 @@ use crate::common::config_for;
 const RECORDED_ORIGIN: &str = "https://test.okta.com";
 
 /// The shared fixtures: `$OKTA_SHARED_DIR`, the repository's sibling `shared/`, or `/work/shared`.
-fn cassette_dir() -> PathBuf {
+pub(crate) fn cassette_dir() -> PathBuf {
     let candidates = [
         std::env::var_os("OKTA_SHARED_DIR").map(PathBuf::from),
         Some(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared")),
@@ -38,18 +38,18 @@ fn cassette_dir() -> PathBuf {
 
 /// One recorded request and its answer.
 #[derive(Clone, Debug)]
-struct Interaction {
+pub(crate) struct Interaction {
     method: String,
     /// Path and query as recorded.
-    path_query: String,
+    pub path_query: String,
     request_body: Option<String>,
-    status: u16,
+    pub status: u16,
     headers: Vec<(String, String)>,
-    body: String,
+    pub body: String,
 }
 
 impl Interaction {
-    fn header(&self, name: &str) -> Option<&str> {
+    pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
@@ -58,7 +58,7 @@ impl Interaction {
 }
 
 /// The interactions of a cassette (`test_x/Class.test.yaml`), in order.
-fn cassette(name: &str) -> Vec<Interaction> {
+pub(crate) fn cassette(name: &str) -> Vec<Interaction> {
     let path = cassette_dir().join(name);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let doc: Yaml = serde_yaml::from_str(&text).unwrap();
@@ -102,23 +102,24 @@ fn headers(map: &Yaml) -> Vec<(String, String)> {
 
 /// A request the replay server received.
 #[derive(Clone, Debug)]
-struct Seen {
-    method: String,
-    path_query: String,
-    headers: HeaderMap,
+pub(crate) struct Seen {
+    pub method: String,
+    pub path_query: String,
+    pub headers: HeaderMap,
+    pub body: String,
 }
 
 /// A loopback server answering each request with the next recorded interaction of the same method
 /// and path+query (the recorded host rewritten to its own), and 404 `REPLAY` for anything
 /// unrecorded.
-struct Replay {
-    base: String,
+pub(crate) struct Replay {
+    pub base: String,
     seen: Arc<Mutex<Vec<Seen>>>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
 impl Replay {
-    async fn start(interactions: Vec<Interaction>) -> Replay {
+    pub async fn start(interactions: Vec<Interaction>) -> Replay {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let queue = Arc::new(Mutex::new(VecDeque::from(interactions)));
@@ -128,7 +129,15 @@ impl Replay {
             let (base, seen) = (base.clone(), seen.clone());
             axum::Router::new().fallback(move |req: Request<Body>| {
                 let (base, queue, seen) = (base.clone(), queue.clone(), seen.clone());
-                async move { answer(req, &base, &queue, &seen) }
+                async move {
+                    let (parts, body) = req.into_parts();
+                    let body = axum::body::to_bytes(body, 1 << 20)
+                        .await
+                        .unwrap_or_default();
+                    let req =
+                        Request::from_parts(parts, String::from_utf8_lossy(&body).into_owned());
+                    answer(req, &base, &queue, &seen)
+                }
             })
         };
         tokio::spawn(async move {
@@ -154,7 +163,7 @@ impl Replay {
         (client, clock)
     }
 
-    fn seen(&self) -> Vec<Seen> {
+    pub fn seen(&self) -> Vec<Seen> {
         self.seen.lock().clone()
     }
 
@@ -172,7 +181,7 @@ impl Drop for Replay {
 }
 
 fn answer(
-    req: Request<Body>,
+    req: Request<String>,
     base: &str,
     queue: &Mutex<VecDeque<Interaction>>,
     seen: &Mutex<Vec<Seen>>,
@@ -187,6 +196,7 @@ fn answer(
         method: method.clone(),
         path_query: path_query.clone(),
         headers: req.headers().clone(),
+        body: req.body().clone(),
     });
     let mut queue = queue.lock();
     let Some(pos) = queue
@@ -226,7 +236,7 @@ fn answer(
     resp.body(Body::from(i.body)).unwrap()
 }
 
-fn interactions(cassette_name: &str, indexes: &[usize]) -> Vec<Interaction> {
+pub(crate) fn interactions(cassette_name: &str, indexes: &[usize]) -> Vec<Interaction> {
     let all = cassette(cassette_name);
     indexes.iter().map(|&i| all[i].clone()).collect()
 }
