@@ -1,5 +1,6 @@
 //! `okta-connector demo`: starts a simulated org in-process and walks through what the connector does
-//! against it, through the same `okta_client::Client` and action registry the CLI uses: paging,
+//! against it, through the same `okta_client::Client` and action registry the CLI uses: connecting
+//! as an OAuth service app with DPoP, paging,
 //! searching, the user lifecycle with Okta's refusals, group membership, the two-step delete, the
 //! System Log that recorded it all, and the discovery actions.
 //!
@@ -10,8 +11,9 @@ use std::net::SocketAddr;
 
 use anyhow::{Context, bail};
 use futures_util::StreamExt;
+use okta_client::auth::{ClientCredentials, DpopMode, PrivateKey};
 use okta_client::models::LogEvent;
-use okta_client::{Auth, Client, ClientConfig, Error, LogStart, Query, SecretString};
+use okta_client::{Auth, Client, ClientConfig, Error, LogStart, Query};
 use okta_connector::actions::{self, ActionOutput};
 use okta_connector::output::{Format, Writer};
 use okta_sim::SimServer;
@@ -23,6 +25,18 @@ use crate::cli::DemoArgs;
 /// Page size of the first listing: small, so the walk-through follows several `next` links, and not
 /// smaller, because the client spreads each rate-limit bucket's requests over its window.
 const PAGE: u32 = 20;
+/// The demo's API Services app and the Okta API scopes granted to it.
+const DEMO_CLIENT_ID: &str = "0oademo0connector0app";
+const SCOPES: &[&str] = &[
+    "okta.users.read",
+    "okta.users.manage",
+    "okta.groups.read",
+    "okta.groups.manage",
+    "okta.apps.read",
+    "okta.logs.read",
+    "okta.schemas.read",
+    "okta.userTypes.read",
+];
 /// Users shown of the first page.
 const SHOWN: usize = 5;
 
@@ -32,12 +46,26 @@ fn step(n: u32, title: &str) {
 
 pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let _ = rustls::crypto::ring::default_provider().install_default();
+    // The demo connects as an Okta admin would set up an integration today: an API Services app
+    // with a public key (private_key_jwt), the Okta API scopes it needs, an admin role, and DPoP
+    // required (the default for new apps). The key pair is made here; the org knows the public half.
+    let key = PrivateKey::generate_es256();
+    let app: okta_sim::oauth::OAuthApp = serde_json::from_value(json!({
+        "clientId": DEMO_CLIENT_ID,
+        "type": "service",
+        "jwks": {"keys": [key.public_jwk()]},
+        "grantedScopes": SCOPES,
+        "adminRole": true,
+        "dpopRequired": true,
+    }))
+    .context("the demo's app registration")?;
     let config = okta_sim::SimConfig {
         users: 200,
         groups: 8,
         apps: 5,
         log_events: 300,
         seed: args.seed,
+        oauth_apps: vec![app],
         ..okta_sim::SimConfig::default()
     };
     let server = okta_sim::spawn(config, SocketAddr::from(([127, 0, 0, 1], 0)))
@@ -47,14 +75,32 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         .base_url()
         .parse()
         .context("the simulator's URL does not parse")?;
-    // The token goes into the client's auth and nowhere else: nothing below prints it.
+    // The private key goes into the client's auth and nowhere else: nothing below prints it.
     let client = Client::new(ClientConfig::new(
         url,
-        Auth::ApiToken(SecretString::new(server.api_token())),
+        Auth::ClientCredentials(ClientCredentials {
+            client_id: DEMO_CLIENT_ID.into(),
+            key,
+            key_id: None,
+            scopes: SCOPES.iter().map(|s| s.to_string()).collect(),
+            dpop: DpopMode::Auto,
+            dpop_key: None,
+        }),
     ))?;
     println!(
         "Simulated Okta org at {} (200 seeded users, 8 groups, 5 apps, Workforce rate limits)",
         server.base_url()
+    );
+    let status = client
+        .authenticate()
+        .await
+        .context("the demo app could not get an access token")?;
+    println!(
+        "Connected with OAuth 2.0 client credentials (private_key_jwt, {}); DPoP: {}; token type {}; {} scopes granted",
+        "ES256",
+        status.dpop_summary(),
+        status.token_type.as_deref().unwrap_or("-"),
+        status.scopes.len()
     );
     let demo_start = server.sim().clock.now_ms();
 

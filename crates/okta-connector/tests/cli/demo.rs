@@ -37,6 +37,13 @@ fn demo_walks_through_the_org() {
     assert!(streamed > 20, "{paged}");
     assert!(pages >= streamed.div_ceil(20), "{paged}");
 
+    // Connected as an API Services app: private_key_jwt, and DPoP because the app requires it.
+    assert!(
+        text.contains("Connected with OAuth 2.0 client credentials (private_key_jwt, ES256); DPoP: on (Okta required it); token type DPoP; 8 scopes granted"),
+        "{}",
+        describe(&out)
+    );
+
     // Okta's refusals, from okta_client::Error's fields.
     for expected in [
         "a malformed search is refused: 400 E0000031",
