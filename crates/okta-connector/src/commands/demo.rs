@@ -1,7 +1,6 @@
 //! `okta-connector demo`: starts a simulated org in-process and walks through what the connector does
 //! against it, through the same `okta_client::Client` and action registry the CLI uses: connecting
-//! as an OAuth service app with DPoP, paging,
-//! searching, the user lifecycle with Okta's refusals, group membership, the two-step delete, the
+//! as an OAuth service app with DPoP, paging, searching, the user lifecycle with Okta's refusals, group membership, the two-step delete, the
 //! System Log that recorded it all, and the discovery actions.
 //!
 //! Every number and code printed comes from what happened (a stream's count, an error's fields, the
@@ -96,8 +95,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         .await
         .context("the demo app could not get an access token")?;
     println!(
-        "Connected with OAuth 2.0 client credentials (private_key_jwt, {}); DPoP: {}; token type {}; {} scopes granted",
-        "ES256",
+        "Connected with OAuth 2.0 client credentials (private_key_jwt, ES256); DPoP: {}; token type {}; {} scopes granted",
         status.dpop_summary(),
         status.token_type.as_deref().unwrap_or("-"),
         status.scopes.len()
