@@ -1,7 +1,8 @@
 //! `okta-connector demo`: starts a simulated org in-process and walks through what the connector does
 //! against it, through the same `okta_client::Client` and action registry the CLI uses: connecting
-//! as an OAuth service app with DPoP, paging, searching, the user lifecycle with Okta's refusals, group membership, the two-step delete, the
-//! System Log that recorded it all, and the discovery actions.
+//! as an OAuth service app with DPoP, paging, searching, the user lifecycle with Okta's refusals,
+//! group membership, the two-step delete, the System Log that recorded it all, and the discovery
+//! actions.
 //!
 //! Every number and code printed comes from what happened (a stream's count, an error's fields, the
 //! simulator's request counters), so the walk-through stays honest as the connector changes.
