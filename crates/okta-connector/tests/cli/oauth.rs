@@ -466,6 +466,168 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// `connections login NAME` with the test playing the browser: `browser` gets the authorize URL the CLI
+/// printed (the simulator signs in and redirects to the CLI's listener).
+fn login(org: &Org, name: &str, browser: &dyn Fn(&str)) -> Output {
+    let mut child = org
+        .command(&[
+            "connections",
+            "login",
+            name,
+            "--no-browser",
+            "--timeout",
+            "60",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    let authorize = authorize_url(&mut lines);
+    browser(&authorize);
+    let rest: Vec<String> = lines.map(Result::unwrap).collect();
+    let mut out = child.wait_with_output().unwrap();
+    out.stdout = format!("{authorize}\n{}", rest.join("\n")).into_bytes();
+    out
+}
+
+/// The browser's part of a login that succeeds: follow the simulator's redirect to the listener.
+fn sign_in(org: &Org) -> impl Fn(&str) + '_ {
+    move |authorize| {
+        let (status, location, _) = org.browse(authorize);
+        assert_eq!(status, 302);
+        let (status, _, page) = org.browse(&location.unwrap());
+        assert_eq!(status, 200, "{page}");
+    }
+}
+
+#[test]
+fn every_discovery_action_over_both_oauth_connection_types() {
+    let port = free_port();
+    let redirect = format!("http://127.0.0.1:{port}/callback");
+    let key = PrivateKey::generate_es256();
+    let key_pem = key.to_text().expose().to_string();
+    let reads = [
+        "okta.users.read",
+        "okta.groups.read",
+        "okta.apps.read",
+        "okta.logs.read",
+        "okta.schemas.read",
+        "okta.userTypes.read",
+    ];
+    let web_scopes = [&reads[..], &["offline_access"]].concat();
+    let org = Org::start(vec![
+        json!({
+            "clientId": "0oaSVC",
+            "type": "service",
+            "jwks": {"keys": [key.public_jwk()]},
+            "grantedScopes": reads,
+            "dpopRequired": true,
+        }),
+        json!({
+            "clientId": "0oaWEB",
+            "type": "web",
+            "clientSecret": WEB_SECRET,
+            "redirectUris": [redirect],
+            "grantedScopes": web_scopes,
+            "dpopRequired": false,
+        }),
+    ]);
+    org.secrets.borrow_mut().push(pem_body(&key_pem));
+    let url = org.url();
+    let scopes = reads.join(" ");
+    org.ok(
+        &[
+            "connections",
+            "add",
+            "svc",
+            "--org-url",
+            &url,
+            "--auth",
+            "client-credentials",
+            "--client-id",
+            "0oaSVC",
+            "--scopes",
+            &scopes,
+            "--secret-stdin",
+        ],
+        Some(&key_pem),
+    );
+    org.ok(
+        &[
+            "connections",
+            "add",
+            "web",
+            "--org-url",
+            &url,
+            "--auth",
+            "authorization-code",
+            "--client-id",
+            "0oaWEB",
+            "--scopes",
+            &format!("{scopes} offline_access"),
+            "--redirect-uri",
+            &redirect,
+            "--secret-stdin",
+        ],
+        Some(WEB_SECRET),
+    );
+    let out = login(&org, "web", &sign_in(&org));
+    assert!(out.status.success(), "{}", describe(&out));
+
+    let (login_name, group, app) = {
+        let o = org.server.sim().org.read();
+        let user = o.users.values().find(|u| u.id != o.admin_id).unwrap();
+        let group = o
+            .members
+            .iter()
+            .find(|(g, m)| **g != o.everyone_group_id && !m.is_empty())
+            .unwrap()
+            .0;
+        let app = o.apps.keys().next().unwrap();
+        (user.login().to_string(), group.clone(), app.clone())
+    };
+    let input = |action: &str| -> Value {
+        match action {
+            "get_user" | "list_user_groups" => json!({"user": login_name}),
+            "search_users" => json!({"max": 5}),
+            "get_group" | "list_group_members" => json!({"group": group}),
+            "get_app" | "list_app_users" => json!({"app": app}),
+            "search_system_log" => json!({"since": "40d", "max": 5}),
+            "custom_api_call" => {
+                json!({"method": "GET", "path": "/api/v1/groups", "query": {"limit": "2"}})
+            }
+            "list_groups" | "list_apps" | "get_user_schema" | "list_user_types" => json!({}),
+            other => panic!("add an input for the new action {other}"),
+        }
+    };
+    for connection in ["svc", "web"] {
+        for action in okta_connector::actions::registry() {
+            let input = input(action.name).to_string();
+            let out = org.ok(
+                &[
+                    "-c",
+                    connection,
+                    "actions",
+                    "run",
+                    action.name,
+                    "--input",
+                    &input,
+                    "-o",
+                    "ndjson",
+                ],
+                None,
+            );
+            assert!(
+                !out.trim().is_empty(),
+                "{connection} {}: no output",
+                action.name
+            );
+        }
+    }
+}
+
 #[test]
 fn authorization_code_login_then_silent_refresh() {
     let port = free_port();
@@ -509,31 +671,7 @@ fn authorization_code_login_then_silent_refresh() {
         describe(&out)
     );
 
-    // The test plays the browser: the simulator signs in and redirects to the CLI's listener.
-    let login = |name: &str, browser: &dyn Fn(&str)| -> Output {
-        let mut child = org
-            .command(&[
-                "connections",
-                "login",
-                name,
-                "--no-browser",
-                "--timeout",
-                "60",
-            ])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let mut lines = BufReader::new(stdout).lines();
-        let authorize = authorize_url(&mut lines);
-        browser(&authorize);
-        let rest: Vec<String> = lines.map(Result::unwrap).collect();
-        let mut out = child.wait_with_output().unwrap();
-        out.stdout = format!("{authorize}\n{}", rest.join("\n")).into_bytes();
-        out
-    };
-    let out = login("web", &|authorize| {
+    let out = login(&org, "web", &|authorize| {
         let (status, location, _) = org.browse(authorize);
         assert_eq!(status, 302);
         let (status, _, page) = org.browse(&location.unwrap());
@@ -588,7 +726,7 @@ fn authorization_code_login_then_silent_refresh() {
 
     // A callback with another state is refused and changes nothing.
     let before = org.stored("web");
-    let out = login("web", &|_| {
+    let out = login(&org, "web", &|_| {
         let (status, _, page) = org.browse(&format!("{redirect}?code=forged&state=not-this-one"));
         assert_eq!(status, 400, "{page}");
     });
@@ -617,7 +755,7 @@ fn authorization_code_login_then_silent_refresh() {
             .status
             .success()
     );
-    let out = login("wrongsecret", &|authorize| {
+    let out = login(&org, "wrongsecret", &|authorize| {
         let (_, location, _) = org.browse(authorize);
         org.browse(&location.unwrap());
     });
