@@ -402,6 +402,55 @@ async fn an_access_token_expiring_mid_list_is_renewed_transparently() {
     server.shutdown().await;
 }
 
+#[tokio::test]
+async fn a_rotated_dpop_nonce_is_picked_up_at_the_next_token_request() {
+    let server = sim(SimConfig {
+        users: 30,
+        ..SimConfig::small()
+    })
+    .await;
+    let key = rsa_key();
+    service_app(&server, &key, true).await;
+    let client = oauth_client(server.base_url(), service("0oasvc", key, DpopMode::On));
+    let admin = admin(&server).await;
+    let users = list_users(&admin).await;
+    assert_eq!(list_users(&client).await, users);
+    let first = token_requests(&server).await;
+    assert_eq!(first["400"], 1, "one nonce challenge: {first}");
+    assert_eq!(first["200"], 1, "{first}");
+
+    // Okta renews its nonce; the old one stops working. The token expires, so the next call needs
+    // a new one: the stale nonce is refused once, the new one from that answer is used.
+    let rotated = control(
+        &admin,
+        Method::POST,
+        "/control/oauth/dpop-nonce/rotate",
+        json!({"expirePrevious": true}),
+    )
+    .await;
+    assert!(rotated["nonce"].is_string(), "{rotated}");
+    control(
+        &admin,
+        Method::POST,
+        "/control/clock",
+        json!({"advanceMs": 3_600_000}),
+    )
+    .await;
+    assert_eq!(list_users(&client).await, users);
+    let after = token_requests(&server).await;
+    assert_eq!(
+        after["400"], 2,
+        "one more challenge, for the stale nonce: {after}"
+    );
+    assert_eq!(after["200"], 2, "then a token: {after}");
+    let status = client.auth_status().await;
+    assert!(
+        status.dpop_in_use && status.token_type.as_deref() == Some("DPoP"),
+        "{status:?}"
+    );
+    server.shutdown().await;
+}
+
 // --- Authorization code -----------------------------------------------------------------------------
 
 /// The connector's store stand-in: `replace` can be made to fail once (a crash between receiving
