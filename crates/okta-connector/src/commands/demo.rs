@@ -91,6 +91,8 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         "Simulated Okta org at {} (200 seeded users, 8 groups, 5 apps, Workforce rate limits)",
         server.base_url()
     );
+    // Everything from here on is in the System Log the demo polls at the end, the token grant first.
+    let demo_start = server.sim().clock.now_ms();
     let status = client
         .authenticate()
         .await
@@ -101,7 +103,6 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         status.token_type.as_deref().unwrap_or("-"),
         status.scopes.len()
     );
-    let demo_start = server.sim().clock.now_ms();
 
     let result = walk_through(&server, &client, demo_start).await;
     let counters = server.sim().counters.snapshot();
