@@ -188,19 +188,10 @@ impl Attribute {
     fn new(name: &str, a: &SchemaAttribute, custom: bool, listed_required: bool) -> Attribute {
         let kind = kind_of(a.attr_type.get().map(String::as_str), a.items.get());
         // An array's allowed values live on its items.
-        let choices = match (a.enum_values.get(), a.items.get()) {
-            (Some(values), _) => choices(values, a.one_of.get().map(Vec::as_slice)),
-            (None, Some(items)) => match items.get("enum").and_then(Value::as_array) {
-                Some(values) => choices(
-                    values,
-                    items
-                        .get("oneOf")
-                        .and_then(Value::as_array)
-                        .map(Vec::as_slice),
-                ),
-                None => Vec::new(),
-            },
-            _ => Vec::new(),
+        let items = |key: &str| a.items.get()?.get(key)?.as_array().map(Vec::as_slice);
+        let choices = match (a.enum_values.get(), a.one_of.get()) {
+            (None, None) => choices(items("enum"), items("oneOf")),
+            (values, one_of) => choices(values.map(Vec::as_slice), one_of.map(Vec::as_slice)),
         };
         Attribute {
             name: name.to_string(),
@@ -325,15 +316,28 @@ fn kind_of(name: Option<&str>, items: Option<&Value>) -> Kind {
     }
 }
 
-/// `enum` values with the titles `oneOf` gives them (`[{"const": v, "title": t}]`).
-fn choices(values: &[Value], one_of: Option<&[Value]>) -> Vec<Choice> {
+/// The `enum` values with the titles `oneOf` gives them (`[{"const": v, "title": t}]`); the
+/// `oneOf` constants when there is no `enum`.
+fn choices(values: Option<&[Value]>, one_of: Option<&[Value]>) -> Vec<Choice> {
+    let one_of = one_of.unwrap_or_default();
     let title = |v: &Value| {
-        one_of?
+        one_of
             .iter()
             .find(|o| o.get("const") == Some(v))
             .and_then(|o| o.get("title"))
             .and_then(Value::as_str)
             .map(str::to_string)
+    };
+    let consts: Vec<Value>;
+    let values = match values {
+        Some(values) => values,
+        None => {
+            consts = one_of
+                .iter()
+                .filter_map(|o| o.get("const").cloned())
+                .collect();
+            &consts
+        }
     };
     values
         .iter()

@@ -26,6 +26,7 @@ fn schema() -> ProfileSchema {
                 "skills": {"type": "array", "items": {"type": "string"}},
                 "levels": {"type": "array", "items": {"type": "integer", "enum": [1, 2, 3]}},
                 "meta": {"type": "object"},
+                "tier": {"type": "string", "oneOf": [{"const": "gold", "title": "Gold"}]},
                 "javaOnly": {"type": "string", "pattern": "^(?=x).*$"}
             }}
         }
@@ -64,7 +65,7 @@ fn reads_every_attribute_with_its_rules() {
         &names[..5],
         ["login", "email", "nickName", "employeeNumber", "employeeId"]
     );
-    assert_eq!(names.len(), 13);
+    assert_eq!(names.len(), 14);
     let login = s.attribute("login").unwrap();
     assert!(login.required && !login.custom);
     assert_eq!((login.min_length, login.max_length), (Some(5), Some(100)));
@@ -77,6 +78,12 @@ fn reads_every_attribute_with_its_rules() {
     assert!(s.attribute("employeeNumber").unwrap().read_only);
     let region = s.attribute("region").unwrap();
     assert_eq!(region.choices[1].title.as_deref(), Some("Europe"));
+    let tier = &s.attribute("tier").unwrap().choices;
+    assert_eq!(
+        (&tier[0].value, tier[0].title.as_deref()),
+        (&json!("gold"), Some("Gold")),
+        "oneOf alone"
+    );
     assert_eq!(
         s.attribute("skills").unwrap().kind,
         Kind::Array(Box::new(Kind::String))
