@@ -4,3 +4,4 @@
 pub mod actions;
 pub mod connections;
 pub mod output;
+pub mod profile_schema;

@@ -5,6 +5,7 @@ mod actions;
 mod connections;
 mod demo;
 mod oauth;
+mod profile_schema;
 mod sim;
 
 use std::process::{Command, Output};
