@@ -75,8 +75,13 @@ fn refuse(action: &str, allowed: &[UserStatus], user: &User, hint: &str) -> Acti
         None => "different".into(),
     };
     let login = user.login().unwrap_or(&user.id);
+    let article = if list.starts_with(['A', 'E', 'I', 'O', 'U']) {
+        "an"
+    } else {
+        "a"
+    };
     ActionError::State(format!(
-        "{action} needs a {list} user; {login} is {}{hint}",
+        "{action} needs {article} {list} user; {login} is {}{hint}",
         status_of(user)
     ))
 }
@@ -374,6 +379,12 @@ impl Action for UpdateUser {
                 ProfileMode::Partial
             };
             let profile = prune_empty(input.profile, input.pass_empty_values);
+            if profile.is_empty() && !input.replace {
+                return Err(ActionError::Input(
+                    "every given attribute was empty and was dropped (set passEmptyValues to clear them)"
+                        .into(),
+                ));
+            }
             validate_profile(&client, &profile, mode).await?;
             let status = status_of(&user).to_string();
             let current = to_value(&user.profile);
@@ -400,12 +411,6 @@ impl Action for UpdateUser {
                 );
                 out.insert("user".into(), to_value(&user));
                 return done(out);
-            }
-            if profile.is_empty() && !input.replace {
-                return Err(ActionError::Input(
-                    "every given attribute was empty and was dropped (set passEmptyValues to clear them)"
-                        .into(),
-                ));
             }
             let body = json!({ "profile": profile });
             let strict = input.strict.then_some(true);
