@@ -193,6 +193,22 @@ impl Client {
         self.execute(method, url, body).await
     }
 
+    /// [`Client::send`] with extra request headers (e.g. `Prefer: respond-async` on a deactivation).
+    /// They cannot replace the ones the client sets itself (auth, content type, retry headers).
+    pub async fn send_with_headers(
+        &self,
+        method: Method,
+        path: &str,
+        query: &Query,
+        body: Option<&Value>,
+        extra: HeaderMap,
+    ) -> Result<Response, Error> {
+        let url = self.url(path, query)?;
+        let body = body.map(to_json).transpose()?;
+        self.run_with(&Purpose::Resource, method, url, body, extra)
+            .await
+    }
+
     /// GET and parse the JSON body.
     pub async fn get<T: DeserializeOwned>(&self, path: &str, query: &Query) -> Result<T, Error> {
         self.json::<T, Value>(Method::GET, path, query, None).await
@@ -344,11 +360,25 @@ impl Client {
         url: Url,
         body: Option<Bytes>,
     ) -> Result<Response, Error> {
+        self.run_with(purpose, method, url, body, HeaderMap::new())
+            .await
+    }
+
+    /// [`Client::run`] with extra headers, added under the client's own.
+    async fn run_with(
+        &self,
+        purpose: &Purpose,
+        method: Method,
+        url: Url,
+        body: Option<Bytes>,
+        extra: HeaderMap,
+    ) -> Result<Response, Error> {
         self.check_origin(&url)?;
         let inner = &self.inner;
         let policy = &inner.config.retry;
         let key = bucket_key(method.as_str(), url.path());
-        let headers = self.headers(body.is_some());
+        let mut headers = extra;
+        headers.extend(self.headers(body.is_some()));
         let started = inner.clock.now();
         let mut retry_for: Option<String> = None;
         let mut tried = Tried::default();

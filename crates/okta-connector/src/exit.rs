@@ -51,6 +51,8 @@ pub fn code(error: &anyhow::Error) -> u8 {
             return match e {
                 ActionError::Input(_) => USAGE,
                 ActionError::Okta(e) => okta_code(e),
+                // Okta would have refused it (4); the check only spared the request.
+                ActionError::State(_) => REFUSED,
             };
         }
         if let Some(e) = cause.downcast_ref::<okta_client::Error>() {

@@ -1,5 +1,8 @@
 //! `/api/v1/apps`.
 
+use reqwest::Method;
+use serde_json::Value;
+
 use crate::api::{SubList, path};
 use crate::client::{Client, Query};
 use crate::error::Error;
@@ -38,6 +41,46 @@ impl<'c> Apps<'c> {
     /// most 500).
     pub fn users(&self, app_id: &str) -> SubList<'c, AppUser> {
         SubList::new(self.client, path("apps", app_id, "/users"))
+    }
+
+    /// One user's assignment to the app (404 `E0000007` when the user is not assigned).
+    pub async fn user(&self, app_id: &str, user_id: &str) -> Result<AppUser, Error> {
+        self.client
+            .get(&app_user_path(app_id, user_id), &Query::new())
+            .await
+    }
+
+    /// `POST /api/v1/apps/{appId}/users` (assignUserToApplication): `body` is Okta's AppUser
+    /// request, `{"id": "00u…", "scope": "USER", "credentials": {...}, "profile": {...}}`.
+    /// Assigning again updates the assignment.
+    pub async fn assign_user(&self, app_id: &str, body: &Value) -> Result<AppUser, Error> {
+        self.client
+            .json(
+                Method::POST,
+                &path("apps", app_id, "/users"),
+                &Query::new(),
+                Some(body),
+            )
+            .await
+    }
+
+    /// `DELETE /api/v1/apps/{appId}/users/{userId}`: removes a direct assignment.
+    pub async fn unassign_user(
+        &self,
+        app_id: &str,
+        user_id: &str,
+        send_email: bool,
+    ) -> Result<(), Error> {
+        let query = Query::new().push("sendEmail", send_email);
+        self.client
+            .send(
+                Method::DELETE,
+                &app_user_path(app_id, user_id),
+                &query,
+                None,
+            )
+            .await
+            .map(drop)
     }
 }
 
@@ -79,4 +122,11 @@ impl ListApps<'_> {
     pub fn stream(self) -> Pages<Application> {
         self.client.paginate("/api/v1/apps", self.query())
     }
+}
+
+/// `/api/v1/apps/{appId}/users/{userId}`, each id one encoded segment.
+fn app_user_path(app_id: &str, user_id: &str) -> String {
+    let user = path("x", user_id, "");
+    let user = user.strip_prefix("/api/v1/x").unwrap_or_default();
+    path("apps", app_id, &format!("/users{user}"))
 }

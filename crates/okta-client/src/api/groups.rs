@@ -1,5 +1,7 @@
 //! `/api/v1/groups`.
 
+use reqwest::Method;
+
 use crate::api::{SubList, path};
 use crate::client::{Client, Query};
 use crate::error::Error;
@@ -39,6 +41,25 @@ impl<'c> Groups<'c> {
     /// The group's members (Okta's default page size is 1000).
     pub fn members(&self, group_id: &str) -> SubList<'c, User> {
         SubList::new(self.client, path("groups", group_id, "/users"))
+    }
+
+    /// `PUT /api/v1/groups/{groupId}/users/{userId}`: adds a member (OKTA_GROUP groups only; Okta
+    /// answers 204 also when the user already is one).
+    pub async fn add_member(&self, group_id: &str, user_id: &str) -> Result<(), Error> {
+        let path = path("groups", group_id, &member_suffix(user_id));
+        self.client
+            .send(Method::PUT, &path, &Query::new(), None)
+            .await
+            .map(drop)
+    }
+
+    /// `DELETE /api/v1/groups/{groupId}/users/{userId}`: removes a member.
+    pub async fn remove_member(&self, group_id: &str, user_id: &str) -> Result<(), Error> {
+        let path = path("groups", group_id, &member_suffix(user_id));
+        self.client
+            .send(Method::DELETE, &path, &Query::new(), None)
+            .await
+            .map(drop)
     }
 
     /// The apps assigned to the group.
@@ -100,4 +121,12 @@ impl ListGroups<'_> {
     pub fn stream(self) -> Pages<Group> {
         self.client.paginate("/api/v1/groups", self.query())
     }
+}
+
+/// `/users/{userId}` with the id as one encoded segment.
+fn member_suffix(user_id: &str) -> String {
+    path("x", user_id, "")
+        .strip_prefix("/api/v1/x")
+        .map(|s| format!("/users{s}"))
+        .unwrap_or_default()
 }

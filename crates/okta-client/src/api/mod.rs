@@ -17,7 +17,7 @@ pub use groups::{Groups, ListGroups};
 pub use logs::{Logs, SearchLogs};
 pub use schemas::Schemas;
 pub use user_types::UserTypes;
-pub use users::{ListUsers, Users};
+pub use users::{ActivationToken, CreateUser, ListUsers, ResetPasswordToken, TempPassword, Users};
 
 use std::marker::PhantomData;
 

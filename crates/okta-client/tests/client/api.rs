@@ -535,3 +535,137 @@ async fn custom_api_calls() {
     );
     server.shutdown().await;
 }
+
+/// A transport that records each request and answers 204: the exact wire form of the lifecycle
+/// calls (the simulator accepts but does not distinguish `Prefer: respond-async`).
+struct Capture(std::sync::Mutex<Vec<(String, String, Option<String>)>>);
+
+impl okta_client::Transport for Capture {
+    fn send(
+        &self,
+        request: okta_client::transport::Request,
+    ) -> okta_client::transport::TransportFuture<'_> {
+        let prefer = request
+            .headers
+            .get("prefer")
+            .map(|v| v.to_str().unwrap().to_string());
+        let target = format!(
+            "{}{}",
+            request.url.path(),
+            request
+                .url
+                .query()
+                .map(|q| format!("?{q}"))
+                .unwrap_or_default()
+        );
+        self.0
+            .lock()
+            .unwrap()
+            .push((request.method.to_string(), target, prefer));
+        Box::pin(async {
+            Ok(okta_client::transport::Response {
+                status: reqwest::StatusCode::NO_CONTENT,
+                headers: Default::default(),
+                body: Default::default(),
+            })
+        })
+    }
+}
+
+#[tokio::test]
+async fn lifecycle_calls_on_the_wire() {
+    let capture = std::sync::Arc::new(Capture(Default::default()));
+    let client = Client::with_transport(
+        crate::common::config_for("https://acme.okta.com", "t0k"),
+        capture.clone(),
+    );
+    let users = client.users();
+    users.deactivate("a@b.c", false, true).await.unwrap();
+    users.delete("00u1", true, false).await.unwrap();
+    // An empty answer (204, or an async 202) is the empty token, not a decode error.
+    let token = users.activate("00u1", true).await.unwrap();
+    assert!(token.activation_url.is_none());
+    users.clear_sessions("00u1", true).await.unwrap();
+    client.groups().add_member("00g1", "00u1").await.unwrap();
+    client
+        .apps()
+        .unassign_user("0oa1", "00u1", false)
+        .await
+        .unwrap();
+    let seen = capture.0.lock().unwrap().clone();
+    let expect =
+        |m: &str, t: &str, p: Option<&str>| (m.to_string(), t.to_string(), p.map(str::to_string));
+    assert_eq!(
+        seen,
+        vec![
+            expect(
+                "POST",
+                "/api/v1/users/a%40b.c/lifecycle/deactivate?sendEmail=false",
+                Some("respond-async")
+            ),
+            expect("DELETE", "/api/v1/users/00u1?sendEmail=true", None),
+            expect(
+                "POST",
+                "/api/v1/users/00u1/lifecycle/activate?sendEmail=true",
+                None
+            ),
+            expect(
+                "DELETE",
+                "/api/v1/users/00u1/sessions?oauthTokens=true",
+                None
+            ),
+            expect("PUT", "/api/v1/groups/00g1/users/00u1", None),
+            expect(
+                "DELETE",
+                "/api/v1/apps/0oa1/users/00u1?sendEmail=false",
+                None
+            ),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn lifecycle_against_the_simulator() {
+    let (server, client) = org().await;
+    let users = client.users();
+    let body = json!({
+        "profile": {"login": "cl1@example.com", "email": "cl1@example.com", "firstName": "C",
+                    "lastName": "L", "employeeId": "E777001"},
+        "credentials": {"password": {"value": "Xyzzy-Plugh-42"}},
+    });
+    let options = okta_client::api::CreateUser {
+        activate: Some(false),
+        ..Default::default()
+    };
+    let user = users.create(&body, &options).await.unwrap();
+    assert_eq!(user.status, Nullable::Value(UserStatus::Staged));
+    let token = users.activate("cl1@example.com", false).await.unwrap();
+    assert!(token.activation_token.is_some());
+    // The token never shows in Debug.
+    assert!(!format!("{token:?}").contains(token.activation_token.as_deref().unwrap()));
+    let status = |id: &str| server.sim().org.read().users[id].status;
+    assert_eq!(status(&user.id), SimStatus::Active);
+    users.suspend(&user.id).await.unwrap();
+    assert_eq!(status(&user.id), SimStatus::Suspended);
+    users.unsuspend(&user.id).await.unwrap();
+    let temp = users
+        .expire_password_with_temp_password(&user.id, false)
+        .await
+        .unwrap();
+    assert_eq!(format!("{temp:?}"), "TempPassword(<redacted>)");
+    assert_eq!(status(&user.id), SimStatus::PasswordExpired);
+    let updated = users
+        .update(&user.id, &json!({"profile": {"title": "Eng"}}), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        serde_json::to_value(&updated.profile).unwrap()["title"],
+        "Eng"
+    );
+    // Okta's two-step delete.
+    users.delete(&user.id, false, false).await.unwrap();
+    assert_eq!(status(&user.id), SimStatus::Deprovisioned);
+    users.delete(&user.id, false, false).await.unwrap();
+    assert!(!server.sim().org.read().users.contains_key(&user.id));
+    server.shutdown().await;
+}

@@ -4,9 +4,12 @@
 //! daemon's HTTP API are all generated from [`registry`].
 
 mod apps;
+mod assignment;
 mod custom;
 mod groups;
+mod lifecycle;
 mod logs;
+mod membership;
 mod schema;
 mod users;
 
@@ -45,6 +48,9 @@ pub enum ActionError {
     Input(String),
     /// Okta (or the way to it) refused or failed. Boxed: the error is large and the input case common.
     Okta(Box<okta_client::Error>),
+    /// The object's state makes Okta refuse the change (e.g. activating an ACTIVE user): found by
+    /// reading the object first, so the change itself was not sent. The text explains why.
+    State(String),
 }
 
 impl std::fmt::Display for ActionError {
@@ -52,6 +58,7 @@ impl std::fmt::Display for ActionError {
         match self {
             ActionError::Input(message) => write!(f, "invalid input: {message}"),
             ActionError::Okta(e) => e.fmt(f),
+            ActionError::State(message) => write!(f, "{message} (nothing was changed)"),
         }
     }
 }
@@ -75,6 +82,9 @@ pub trait Action: Sync {
     const OUTPUT: OutputDef;
     /// The input property a friendly subcommand takes as its positional argument (`users get ID`).
     const POSITIONAL: Option<&'static str> = None;
+    /// Whether the input has a free-form `profile` object whose fields come from the org's user
+    /// profile schema (so `actions describe --connection C` can show the org's real fields).
+    const PROFILE: bool = false;
     /// Rules the schema cannot say (e.g. "at most one of q, filter, search"), checked before any call.
     fn check(_input: &Self::Input) -> Result<(), String> {
         Ok(())
@@ -88,6 +98,8 @@ pub struct ActionDef {
     pub summary: &'static str,
     pub output: OutputDef,
     pub positional: Option<&'static str>,
+    /// See [`Action::PROFILE`].
+    pub profile: bool,
     input_schema: fn() -> Value,
     parse_and_run: fn(Client, Value) -> ActionFuture,
     parse: fn(Value) -> Result<(), ActionError>,
@@ -100,6 +112,7 @@ impl ActionDef {
             summary: A::SUMMARY,
             output: A::OUTPUT,
             positional: A::POSITIONAL,
+            profile: A::PROFILE,
             input_schema: input_schema::<A::Input>,
             parse_and_run: parse_and_run::<A>,
             parse: |input| parse_input::<A>(input).map(drop),
@@ -170,6 +183,24 @@ pub fn registry() -> &'static [ActionDef] {
         ActionDef::of::<schema::ListUserTypes>(),
         ActionDef::of::<logs::SearchSystemLog>(),
         ActionDef::of::<custom::CustomApiCall>(),
+        ActionDef::of::<lifecycle::CreateUser>(),
+        ActionDef::of::<lifecycle::ActivateUser>(),
+        ActionDef::of::<lifecycle::UpdateUser>(),
+        ActionDef::of::<membership::AddUserToGroup>(),
+        ActionDef::of::<membership::RemoveUserFromGroup>(),
+        ActionDef::of::<lifecycle::DeactivateUser>(),
+        ActionDef::of::<lifecycle::DeleteUser>(),
+        ActionDef::of::<lifecycle::SuspendUser>(),
+        ActionDef::of::<lifecycle::UnsuspendUser>(),
+        ActionDef::of::<lifecycle::ExpirePassword>(),
+        ActionDef::of::<lifecycle::ResetForgottenPassword>(),
+        ActionDef::of::<lifecycle::ResetPassword>(),
+        ActionDef::of::<lifecycle::UnlockUser>(),
+        ActionDef::of::<lifecycle::ReactivateUser>(),
+        ActionDef::of::<lifecycle::ResetFactors>(),
+        ActionDef::of::<lifecycle::ClearUserSessions>(),
+        ActionDef::of::<assignment::AssignUserToApp>(),
+        ActionDef::of::<assignment::UnassignUserFromApp>(),
     ];
     REGISTRY
 }

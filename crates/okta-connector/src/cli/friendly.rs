@@ -21,14 +21,29 @@ pub const FRIENDLY: &[(&str, &str, &str)] = &[
     ("logs", "search", "search_system_log"),
     ("schema", "show", "get_user_schema"),
     ("schema", "types", "list_user_types"),
+    ("users", "create", "create_user"),
+    ("users", "update", "update_user"),
+    ("users", "activate", "activate_user"),
+    ("users", "deactivate", "deactivate_user"),
+    ("users", "suspend", "suspend_user"),
+    ("users", "unsuspend", "unsuspend_user"),
+    ("users", "delete", "delete_user"),
+    ("users", "unlock", "unlock_user"),
+    ("users", "expire-password", "expire_password"),
+    ("users", "reset-password", "reset_password"),
+    ("groups", "add-member", "add_user_to_group"),
+    ("groups", "remove-member", "remove_user_from_group"),
 ];
 
 const GROUP_ABOUT: &[(&str, &str)] = &[
     (
         "users",
-        "Find users (shortcuts for the user discovery actions).",
+        "Find users and change them (shortcuts for the user actions).",
     ),
-    ("groups", "Find groups and their members."),
+    (
+        "groups",
+        "Find groups and their members; add and remove members.",
+    ),
     ("apps", "Find apps and their assigned users."),
     ("logs", "Search the System Log."),
     ("schema", "Show the user profile schema and user types."),
@@ -87,6 +102,10 @@ enum Kind {
     Text,
     Integer,
     Bool,
+    /// An object (`--profile '{"title": "x"}'`), given as JSON.
+    Object,
+    /// A list: a JSON array or comma-separated text (`--group-ids 00g1,00g2`).
+    List,
 }
 
 fn properties(action: &ActionDef) -> Vec<Property> {
@@ -137,7 +156,11 @@ fn kind(spec: &Value) -> Kind {
         Value::Array(ts) => ts.iter().filter_map(Value::as_str).collect(),
         _ => Vec::new(),
     };
-    if types.contains(&"integer") {
+    if types.contains(&"object") {
+        Kind::Object
+    } else if types.contains(&"array") {
+        Kind::List
+    } else if types.contains(&"integer") {
         Kind::Integer
     } else if types.contains(&"boolean") {
         Kind::Bool
@@ -183,6 +206,8 @@ fn verb_command(verb: &str, action: &ActionDef) -> Command {
                     ))
                     .ignore_case(true),
                 Kind::Text => arg.value_name("TEXT"),
+                Kind::Object => arg.value_name("JSON"),
+                Kind::List => arg.value_name("A,B|JSON"),
             }
         };
         command = command.arg(arg);
@@ -201,6 +226,13 @@ fn input_from_flags(action: &ActionDef, matches: &ArgMatches) -> Result<Value, S
             (Kind::Integer, false) => matches
                 .get_one::<u64>(&property.name)
                 .map(|n| Value::from(*n)),
+            (Kind::Object, false) => match matches.get_one::<String>(&property.name) {
+                Some(text) => Some(json_object(&property.name, text)?),
+                None => None,
+            },
+            (Kind::List, false) => matches
+                .get_one::<String>(&property.name)
+                .map(|text| list(text)),
             _ => matches
                 .get_one::<String>(&property.name)
                 .map(|s| Value::String(s.clone())),
@@ -210,6 +242,32 @@ fn input_from_flags(action: &ActionDef, matches: &ArgMatches) -> Result<Value, S
         }
     }
     Ok(Value::Object(input))
+}
+
+/// A JSON object flag, refused with the flag's name when it is not one.
+fn json_object(property: &str, text: &str) -> Result<Value, String> {
+    match serde_json::from_str::<Value>(text) {
+        Ok(v @ Value::Object(_)) => Ok(v),
+        Ok(_) => Err(format!(
+            "--{} takes a JSON object, like '{{\"title\": \"Engineer\"}}'",
+            flag_name(property)
+        )),
+        Err(e) => Err(format!("--{} is not valid JSON: {e}", flag_name(property))),
+    }
+}
+
+/// A JSON array as given, or comma-separated text as an array of strings.
+fn list(text: &str) -> Value {
+    if let Ok(v @ Value::Array(_)) = serde_json::from_str::<Value>(text) {
+        return v;
+    }
+    Value::Array(
+        text.split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| Value::String(s.to_string()))
+            .collect(),
+    )
 }
 
 #[cfg(test)]
@@ -248,6 +306,48 @@ mod tests {
         let (action, input) = action_input(group, sub).unwrap().unwrap();
         assert_eq!(action.name, "list_group_members");
         assert_eq!(input, serde_json::json!({"group": "00g1"}));
+    }
+
+    #[test]
+    fn object_and_list_flags_parse_as_json() {
+        let cli = Command::new("t").subcommands(commands());
+        let m = cli
+            .clone()
+            .try_get_matches_from([
+                "t",
+                "users",
+                "create",
+                "--profile",
+                r#"{"login": "a@example.com", "costCenter": 7}"#,
+                "--group-ids",
+                "00g1, 00g2",
+                "--stage",
+            ])
+            .unwrap();
+        let (group, sub) = m.subcommand().unwrap();
+        let (action, input) = action_input(group, sub).unwrap().unwrap();
+        assert_eq!(action.name, "create_user");
+        assert_eq!(
+            input,
+            serde_json::json!({"profile": {"login": "a@example.com", "costCenter": 7},
+                               "groupIds": ["00g1", "00g2"], "stage": true})
+        );
+        let m = cli
+            .clone()
+            .try_get_matches_from(["t", "users", "update", "ann", "--profile", "[1]"])
+            .unwrap();
+        let (group, sub) = m.subcommand().unwrap();
+        let Err(err) = action_input(group, sub).unwrap() else {
+            panic!("an array is not a profile")
+        };
+        assert!(err.contains("--profile takes a JSON object"), "{err}");
+        let m = cli
+            .try_get_matches_from(["t", "groups", "add-member", "ann", "--group", "00g1"])
+            .unwrap();
+        let (group, sub) = m.subcommand().unwrap();
+        let (action, input) = action_input(group, sub).unwrap().unwrap();
+        assert_eq!(action.name, "add_user_to_group");
+        assert_eq!(input, serde_json::json!({"user": "ann", "group": "00g1"}));
     }
 
     #[test]

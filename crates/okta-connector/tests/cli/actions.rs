@@ -13,8 +13,8 @@ use crate::{cmd, describe};
 
 /// A simulated org served in this test process; the CLI reaches it through the Okta SDK's environment
 /// variables, with an empty state directory of its own.
-struct Org {
-    server: SimServer,
+pub(crate) struct Org {
+    pub(crate) server: SimServer,
     state: tempdir::TempDir,
     _rt: tokio::runtime::Runtime,
 }
@@ -42,7 +42,7 @@ mod tempdir {
 }
 
 impl Org {
-    fn start() -> Org {
+    pub(crate) fn start() -> Org {
         let rt = tokio::runtime::Runtime::new().unwrap();
         let config = SimConfig {
             users: 120,
@@ -62,7 +62,7 @@ impl Org {
     }
 
     /// The CLI with this org as its connection.
-    fn cli(&self) -> Command {
+    pub(crate) fn cli(&self) -> Command {
         let mut c = cmd();
         c.env("OKTA_CLIENT_ORGURL", self.server.base_url())
             .env("OKTA_CLIENT_TOKEN", self.server.api_token())
@@ -71,12 +71,12 @@ impl Org {
         c
     }
 
-    fn run(&self, args: &[&str]) -> Output {
+    pub(crate) fn run(&self, args: &[&str]) -> Output {
         self.cli().args(args).output().unwrap()
     }
 
     /// Runs and expects success; the NDJSON lines of stdout.
-    fn lines(&self, args: &[&str]) -> Vec<Value> {
+    pub(crate) fn lines(&self, args: &[&str]) -> Vec<Value> {
         let out = self.run(args);
         assert!(out.status.success(), "{args:?}\n{}", describe(&out));
         String::from_utf8(out.stdout)
@@ -86,18 +86,18 @@ impl Org {
             .collect()
     }
 
-    fn json(&self, args: &[&str]) -> Value {
+    pub(crate) fn json(&self, args: &[&str]) -> Value {
         let out = self.run(args);
         assert!(out.status.success(), "{args:?}\n{}", describe(&out));
         serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}\n{}", describe(&out)))
     }
 
-    fn org(&self) -> parking_lot::RwLockReadGuard<'_, okta_sim::state::Org> {
+    pub(crate) fn org(&self) -> parking_lot::RwLockReadGuard<'_, okta_sim::state::Org> {
         self.server.sim().org.read()
     }
 
     /// API requests the org has served.
-    fn requests(&self) -> u64 {
+    pub(crate) fn requests(&self) -> u64 {
         self.server.sim().counters.total()
     }
 }

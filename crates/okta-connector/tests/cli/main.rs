@@ -4,6 +4,7 @@
 mod actions;
 mod connections;
 mod demo;
+mod lifecycle;
 mod oauth;
 mod profile_schema;
 mod sim;

@@ -588,6 +588,26 @@ fn every_discovery_action_over_both_oauth_connection_types() {
         let app = o.apps.keys().next().unwrap();
         (user.login().to_string(), group.clone(), app.clone())
     };
+    const CHANGES: &[&str] = &[
+        "create_user",
+        "activate_user",
+        "update_user",
+        "add_user_to_group",
+        "remove_user_from_group",
+        "deactivate_user",
+        "delete_user",
+        "suspend_user",
+        "unsuspend_user",
+        "expire_password",
+        "reset_forgotten_password",
+        "reset_password",
+        "unlock_user",
+        "reactivate_user",
+        "reset_factors",
+        "clear_user_sessions",
+        "assign_user_to_app",
+        "unassign_user_from_app",
+    ];
     let input = |action: &str| -> Value {
         match action {
             "get_user" | "list_user_groups" => json!({"user": login_name}),
@@ -599,12 +619,18 @@ fn every_discovery_action_over_both_oauth_connection_types() {
                 json!({"method": "GET", "path": "/api/v1/groups", "query": {"limit": "2"}})
             }
             "list_groups" | "list_apps" | "get_user_schema" | "list_user_types" => json!({}),
+            // Changes: tested in `lifecycle` (they would change this org under the other actions).
+            _ if CHANGES.contains(&action) => Value::Null,
             other => panic!("add an input for the new action {other}"),
         }
     };
     for connection in ["svc", "web"] {
         for action in okta_connector::actions::registry() {
-            let input = input(action.name).to_string();
+            let input = input(action.name);
+            if input.is_null() {
+                continue;
+            }
+            let input = input.to_string();
             let out = org.ok(
                 &[
                     "-c",
