@@ -16,6 +16,8 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
+use crate::profile_schema::{self, Mode as ProfileMode, ValidationFailure};
+
 use super::{Action, ActionError, ActionFuture, ActionOutput, OutputDef};
 
 /// The columns of a change result in a table or CSV.
@@ -288,27 +290,18 @@ fn to_value<T: serde::Serialize>(item: &T) -> Value {
 // Profile validation: the call site for the schema validator
 // ------------------------------------------------------------------------------------------------
 
-/// How a profile will be applied, for the schema check.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ProfileMode {
-    /// A new user: required attributes must be there.
-    Create,
-    /// A partial update: only the given attributes are checked.
-    Partial,
-    /// A full replacement: like a new profile.
-    Replace,
-}
-
-/// Checks a profile against the org's user schema before anything is sent.
-// TODO(profile_schema): the lead wires `crate::profile_schema::ProfileSchema` (branch `prof`) here:
-// fetch the (cached) schema for the client's org and validate `profile` in `mode`, mapping every
-// bad field into one `ActionError::Input`. Until then Okta's own validation answers.
+/// Checks a profile against the org's user schema (cached per org) before anything is sent; the
+/// error names every bad field. A schema that cannot be read is Okta's failure, not the input's.
 pub async fn validate_profile(
-    _client: &Client,
-    _profile: &Map<String, Value>,
-    _mode: ProfileMode,
+    client: &Client,
+    profile: &Map<String, Value>,
+    mode: ProfileMode,
 ) -> Result<(), ActionError> {
-    Ok(())
+    match profile_schema::validate_profile(client, profile, mode).await {
+        Ok(()) => Ok(()),
+        Err(ValidationFailure::Invalid(errors)) => Err(ActionError::Input(errors.to_string())),
+        Err(ValidationFailure::Schema(e)) => Err(e.into()),
+    }
 }
 
 /// Drops `""` and `null` values unless the caller asked to pass them (to clear attributes): a
@@ -376,7 +369,7 @@ impl Action for UpdateUser {
             let mode = if input.replace {
                 ProfileMode::Replace
             } else {
-                ProfileMode::Partial
+                ProfileMode::Update
             };
             let profile = prune_empty(input.profile, input.pass_empty_values);
             if profile.is_empty() && !input.replace {

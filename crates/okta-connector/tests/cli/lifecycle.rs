@@ -532,3 +532,39 @@ fn app_assignments() {
     assert_eq!(code, 4);
     assert!(stderr.contains("DEPROVISIONED"), "{stderr}");
 }
+
+#[test]
+fn profiles_are_checked_against_the_orgs_schema_before_anything_is_sent() {
+    let org = Org::start();
+    let (code, err) = refused(
+        &org,
+        "create_user",
+        json!({"profile": {
+            "login": "bad.profile@acme.example.com",
+            "email": "bad.profile@acme.example.com",
+            "firstName": "Bad",
+            "lastName": "Profile",
+            "clearanceLevel": 9,
+            "region": "Atlantis",
+            "nickname": "bp",
+        }}),
+    );
+    assert_eq!(code, 2, "{err}");
+    for field in [
+        "profile.employeeId: required",
+        "profile.clearanceLevel: 9 is above the maximum",
+        "profile.region",
+        "profile.nickname: not an attribute",
+    ] {
+        assert!(err.contains(field), "{field} missing from: {err}");
+    }
+    // A partial update checks only what it sets: clearing a required attribute is refused.
+    let (_, id) = create(&org, 901, json!({}));
+    let (code, err) = refused(
+        &org,
+        "update_user",
+        json!({"user": id, "profile": {"employeeId": null}, "passEmptyValues": true}),
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("profile.employeeId"), "{err}");
+}
