@@ -100,7 +100,8 @@ async fn deactivate_all(
 
 async fn sim(users: usize, rate_limits: RateLimitTier) -> SimServer {
     let config = SimConfig {
-        users: users + 200,
+        // Some seeded users are DEPROVISIONED already: seed enough others.
+        users: users + users / 10 + 200,
         groups: 2,
         apps: 1,
         log_events: 0,
