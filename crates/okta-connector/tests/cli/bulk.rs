@@ -321,3 +321,45 @@ fn a_run_killed_with_sigkill_resumes_and_does_every_action_exactly_once() {
     }
     assert_eq!(log.len(), users.len());
 }
+
+#[test]
+fn ctrl_c_finishes_the_inputs_in_flight_records_them_and_exits_130() {
+    let org = Org::start(2_100, 0);
+    let users = org.active_users(2_000);
+    let text: String = users.iter().map(|id| deactivate(id) + "\n").collect();
+    let file = org.file("many.ndjson", &text);
+    let mut child = org
+        .cli()
+        .args(["actions", "run", "custom_api_call", "--input", &at(&file)])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    while org.deactivations().len() < 200 {
+        assert!(child.try_wait().unwrap().is_none(), "ended too soon");
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    let kill = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", describe(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("run the same command to resume"));
+
+    // Nothing is left in an unknown state, and every result printed is recorded as done.
+    let db = rusqlite::Connection::open(org.state.path().join("okta-connector.db")).unwrap();
+    let count = |state: &str| -> usize {
+        db.query_row(
+            "SELECT COUNT(*) FROM run_items WHERE state = ?1",
+            [state],
+            |r| r.get::<_, i64>(0),
+        )
+        .unwrap() as usize
+    };
+    assert_eq!(count("started"), 0);
+    assert_eq!(count("done"), results(&out).len());
+    assert_eq!(count("done"), org.deactivations().len());
+    assert!(count("done") < users.len(), "stopped early");
+}
