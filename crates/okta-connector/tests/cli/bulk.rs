@@ -229,17 +229,12 @@ fn csv_runs_and_the_same_command_again_skips_what_is_done() {
     assert!(org.deactivations().values().all(|&n| n == 1));
 }
 
-/// The number of users of the kill -9 test: `OKTA_BULK_USERS`, else 10k in release builds and 2k in
-/// debug ones (a debug binary and simulator take ~4x longer; the benchmark runs 10k).
+/// The number of users of the kill -9 test: `OKTA_BULK_USERS`, else 10k (a few seconds in a debug build).
 fn kill_test_users() -> usize {
     std::env::var("OKTA_BULK_USERS")
         .ok()
         .and_then(|n| n.parse().ok())
-        .unwrap_or(if cfg!(debug_assertions) {
-            2_000
-        } else {
-            10_000
-        })
+        .unwrap_or(10_000)
 }
 
 #[test]
