@@ -2,6 +2,8 @@
 //! output formatting. The `okta-connector` binary is a thin CLI over this.
 
 pub mod actions;
+pub mod bulk;
 pub mod connections;
+pub mod journal;
 pub mod output;
 pub mod profile_schema;

@@ -1,6 +1,8 @@
 //! `okta-connector actions list|describe|run` and the friendly subcommands: all run actions from the
 //! registry, validate the input before anything is sent, and write the answer as it streams in.
 
+mod bulk;
+
 use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
 
@@ -19,8 +21,30 @@ pub async fn run(ctx: &Context, args: ActionsArgs) -> anyhow::Result<()> {
     match args.command {
         ActionsCommand::List => list(ctx),
         ActionsCommand::Describe { name } => describe(ctx, find(&name)?),
-        ActionsCommand::Run { name, input } => {
+        ActionsCommand::Run {
+            name,
+            input,
+            bulk,
+            concurrency,
+            fresh,
+        } => {
             let action = find(&name)?;
+            if let Some(format) = bulk::format_of(input.as_deref(), bulk) {
+                let options = bulk::Options {
+                    format,
+                    concurrency: concurrency.into(),
+                    fresh,
+                };
+                return bulk::run(ctx, action, input.as_deref().unwrap_or("-"), options).await;
+            }
+            if fresh {
+                return Err(Exit::error(
+                    exit::USAGE,
+                    anyhow::anyhow!(
+                        "--fresh is for bulk runs: give a .ndjson, .jsonl or .csv file, or --bulk"
+                    ),
+                ));
+            }
             let input = read_input(input.as_deref())?;
             run_action(ctx, action, input).await
         }
@@ -31,7 +55,7 @@ pub async fn run(ctx: &Context, args: ActionsArgs) -> anyhow::Result<()> {
     }
 }
 
-fn find(name: &str) -> anyhow::Result<&'static ActionDef> {
+pub(crate) fn find(name: &str) -> anyhow::Result<&'static ActionDef> {
     actions::find(name).ok_or_else(|| {
         let names: Vec<&str> = actions::registry().iter().map(|a| a.name).collect();
         Exit::error(

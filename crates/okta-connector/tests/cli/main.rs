@@ -2,6 +2,7 @@
 //! Every failure prints what the command printed.
 
 mod actions;
+mod bulk;
 mod connections;
 mod demo;
 mod lifecycle;
