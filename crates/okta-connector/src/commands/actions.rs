@@ -20,7 +20,7 @@ use crate::exit::{self, Exit};
 pub async fn run(ctx: &Context, args: ActionsArgs) -> anyhow::Result<()> {
     match args.command {
         ActionsCommand::List => list(ctx),
-        ActionsCommand::Describe { name } => describe(ctx, find(&name)?),
+        ActionsCommand::Describe { name } => describe(ctx, find(&name)?).await,
         ActionsCommand::Run {
             name,
             input,
@@ -130,8 +130,17 @@ fn returns(action: &ActionDef) -> String {
     }
 }
 
-fn describe(ctx: &Context, action: &ActionDef) -> anyhow::Result<()> {
-    let schema = action.input_schema();
+/// With `--connection` (or `-c`), an action that takes a user profile shows that org's real profile
+/// fields, custom attributes included, from its user schema.
+async fn describe(ctx: &Context, action: &ActionDef) -> anyhow::Result<()> {
+    let mut schema = action.input_schema();
+    let mut profile_from = None;
+    if action.profile && ctx.connection.is_some() {
+        let client = ctx.client()?;
+        let profile = okta_connector::profile_schema::cache().get(&client).await?;
+        schema["properties"]["profile"] = profile.to_json_schema();
+        profile_from = Some(client.org_url().to_string());
+    }
     if matches!(ctx.output, Some(Format::Json | Format::Ndjson)) {
         let doc = json!({
             "name": action.name,
@@ -145,6 +154,17 @@ fn describe(ctx: &Context, action: &ActionDef) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     writeln!(out, "{}: {}", action.name, action.summary)?;
     writeln!(out, "\nReturns: {}", returns(action))?;
+    match profile_from {
+        Some(org) => writeln!(
+            out,
+            "\nThe profile's fields are those of {org}'s user schema."
+        )?,
+        None if action.profile => writeln!(
+            out,
+            "\nThe profile is checked against the org's user schema; add --connection NAME to see its fields."
+        )?,
+        None => {}
+    }
     writeln!(
         out,
         "\nInput (JSON Schema):\n{}",

@@ -568,3 +568,67 @@ fn profiles_are_checked_against_the_orgs_schema_before_anything_is_sent() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("profile.employeeId"), "{err}");
 }
+
+#[test]
+fn describe_with_a_connection_shows_the_orgs_profile_fields() {
+    let org = Org::start();
+    let mut add = org.cli();
+    add.args([
+        "connections",
+        "add",
+        "sim",
+        "--org-url",
+        org.server.base_url(),
+        "--secret-stdin",
+    ])
+    .stdin(std::process::Stdio::piped())
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped());
+    let mut child = add.spawn().unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(org.server.api_token().as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", describe(&out));
+
+    let doc = org.json(&[
+        "actions",
+        "describe",
+        "create_user",
+        "-c",
+        "sim",
+        "-o",
+        "json",
+    ]);
+    let profile = &doc["inputSchema"]["properties"]["profile"];
+    for custom in [
+        "employeeId",
+        "clearanceLevel",
+        "isContractor",
+        "region",
+        "skills",
+        "startDate",
+    ] {
+        assert!(
+            profile["properties"][custom].is_object(),
+            "{custom} missing: {profile}"
+        );
+    }
+    let required: Vec<&str> = profile["required"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        required.contains(&"employeeId") && required.contains(&"login"),
+        "{required:?}"
+    );
+    // Without a connection the schema says the profile is the org's, without guessing its fields.
+    let out = org.run(&["actions", "describe", "create_user"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("add --connection NAME"));
+}
