@@ -615,6 +615,42 @@ impl Action for DeleteUser {
 // suspend, unsuspend, unlock, reset_factors
 // ------------------------------------------------------------------------------------------------
 
+/// A status change that is one call: the state that means "already done", the states it may start
+/// from (anything else is refused with nothing sent), and the state it ends in.
+struct Step {
+    verb: &'static str,
+    already: UserStatus,
+    already_note: &'static str,
+    from: &'static [UserStatus],
+    to: UserStatus,
+    done: &'static str,
+}
+
+impl Step {
+    async fn run(&self, client: &Client, user_ref: &str) -> Result<ActionOutput, ActionError> {
+        let user = fetch(client, user_ref).await?;
+        if is(&user, std::slice::from_ref(&self.already)) {
+            return done(result(
+                &user,
+                false,
+                self.already.as_str(),
+                self.already_note.into(),
+            ));
+        }
+        if !is(&user, self.from) {
+            return Err(refuse(self.verb, self.from, &user, ""));
+        }
+        let users = client.users();
+        match self.verb {
+            "suspend" => users.suspend(&user.id).await?,
+            "unsuspend" => users.unsuspend(&user.id).await?,
+            "unlock" => users.unlock(&user.id).await?,
+            other => unreachable!("no call for the step {other}"),
+        }
+        done(result(&user, true, self.to.as_str(), self.done.into()))
+    }
+}
+
 pub struct SuspendUser;
 
 impl Action for SuspendUser {
@@ -627,20 +663,15 @@ impl Action for SuspendUser {
 
     fn run(client: Client, input: UserInput) -> ActionFuture {
         Box::pin(async move {
-            let user = fetch(&client, &input.user).await?;
-            if is(&user, &[Suspended]) {
-                return done(result(
-                    &user,
-                    false,
-                    Suspended.as_str(),
-                    "already SUSPENDED".into(),
-                ));
-            }
-            if !is(&user, &[Active, PasswordExpired]) {
-                return Err(refuse("suspend", &[Active, PasswordExpired], &user, ""));
-            }
-            client.users().suspend(&user.id).await?;
-            done(result(&user, true, Suspended.as_str(), "suspended".into()))
+            let step = Step {
+                verb: "suspend",
+                already: Suspended,
+                already_note: "already SUSPENDED",
+                from: &[Active, PasswordExpired],
+                to: Suspended,
+                done: "suspended",
+            };
+            step.run(&client, &input.user).await
         })
     }
 }
@@ -656,20 +687,15 @@ impl Action for UnsuspendUser {
 
     fn run(client: Client, input: UserInput) -> ActionFuture {
         Box::pin(async move {
-            let user = fetch(&client, &input.user).await?;
-            if is(&user, &[Active]) {
-                return done(result(
-                    &user,
-                    false,
-                    Active.as_str(),
-                    "already ACTIVE (not suspended)".into(),
-                ));
-            }
-            if !is(&user, &[Suspended]) {
-                return Err(refuse("unsuspend", &[Suspended], &user, ""));
-            }
-            client.users().unsuspend(&user.id).await?;
-            done(result(&user, true, Active.as_str(), "unsuspended".into()))
+            let step = Step {
+                verb: "unsuspend",
+                already: Active,
+                already_note: "already ACTIVE (not suspended)",
+                from: &[Suspended],
+                to: Active,
+                done: "unsuspended",
+            };
+            step.run(&client, &input.user).await
         })
     }
 }
@@ -685,20 +711,15 @@ impl Action for UnlockUser {
 
     fn run(client: Client, input: UserInput) -> ActionFuture {
         Box::pin(async move {
-            let user = fetch(&client, &input.user).await?;
-            if is(&user, &[Active]) {
-                return done(result(
-                    &user,
-                    false,
-                    Active.as_str(),
-                    "already ACTIVE (not locked out)".into(),
-                ));
-            }
-            if !is(&user, &[LockedOut]) {
-                return Err(refuse("unlock", &[LockedOut], &user, ""));
-            }
-            client.users().unlock(&user.id).await?;
-            done(result(&user, true, Active.as_str(), "unlocked".into()))
+            let step = Step {
+                verb: "unlock",
+                already: Active,
+                already_note: "already ACTIVE (not locked out)",
+                from: &[LockedOut],
+                to: Active,
+                done: "unlocked",
+            };
+            step.run(&client, &input.user).await
         })
     }
 }
