@@ -1,5 +1,8 @@
 //! Bulk-deactivates users against the in-process simulator (`cargo bench -p okta-connector --bench bulk`).
 //!
+//! The action is `deactivate_user`: a GET of the user (its state is checked first) and a POST of the
+//! deactivation, each in its own rate-limit bucket.
+//!
 //! 1. Workforce rate limits ON: the lifecycle endpoints share the simulator's "POST /api/v1/users/{id}"
 //!    bucket (600/min) and the client's governor takes 50% of it by default, so 10k deactivations
 //!    need ~33 minutes of Okta time. The simulator's clock is frozen and the client's waits advance
@@ -62,10 +65,7 @@ fn users_to_deactivate(server: &SimServer, n: usize) -> Vec<Item> {
         .enumerate()
         .map(|(i, u)| Item {
             line: i as u64 + 1,
-            input: Ok(json!({
-                "method": "POST",
-                "path": format!("/api/v1/users/{}/lifecycle/deactivate", u.id),
-            })),
+            input: Ok(json!({"user": u.id})),
         })
         .collect()
 }
@@ -81,7 +81,7 @@ async fn deactivate_all(
         state.path(),
         &RunKey {
             connection: server.base_url(),
-            action: "custom_api_call",
+            action: "deactivate_user",
             input_hash: "bench",
         },
         items.len() as u64,
@@ -89,7 +89,7 @@ async fn deactivate_all(
     )
     .unwrap();
     let batch = Batch {
-        action: actions::find("custom_api_call").unwrap(),
+        action: actions::find("deactivate_user").unwrap(),
         items,
         concurrency,
         journal: Some(&journal),
@@ -134,18 +134,20 @@ async fn rate_limited(n: usize, concurrency: usize) {
     let share = config.max_bucket_share;
     let client = Client::new(config).unwrap().with_clock(Arc::new(clock));
     let items = users_to_deactivate(&server, n);
-    let before = server.sim().counters.total();
+    let (posts_before, gets_before) = requests_by_method(&server);
     let wall = Instant::now();
     let summary = deactivate_all(&server, &client, items, concurrency).await;
     let wall = wall.elapsed();
     let simulated_min = (server.sim().clock.now_ms() - start_ms) as f64 / 60_000.0;
-    let requests = server.sim().counters.total() - before;
+    let (posts, gets) = requests_by_method(&server);
+    let (requests, gets) = (posts - posts_before, gets - gets_before);
     let throttled = server.sim().counters.throttled();
     let rate = requests as f64 / simulated_min;
     let allowed = BUCKET_PER_MINUTE * share;
     println!(
         "rate limits ON (Workforce, simulated time): {n} deactivations, concurrency {concurrency}: \
-         {} ok, {} failed; {requests} requests in {simulated_min:.1} simulated min = {rate:.1}/min; \
+         {} ok, {} failed; {requests} deactivation POSTs (and {gets} GETs of the user, another bucket) \
+         in {simulated_min:.1} simulated min = {rate:.1} POSTs/min; \
          bucket {BUCKET_PER_MINUTE:.0}/min, client share {:.0}% = {allowed:.0}/min; achieved {:.1}% of \
          the share ({:.1}% of the bucket); 429s: {throttled}; wall time {:.1} s",
         summary.ok,
@@ -156,6 +158,26 @@ async fn rate_limited(n: usize, concurrency: usize) {
         wall.as_secs_f64(),
     );
     server.shutdown().await;
+}
+
+/// Requests served so far: (writes, reads), from the simulator's per-route counters.
+fn requests_by_method(server: &SimServer) -> (u64, u64) {
+    let snapshot = server.sim().counters.snapshot();
+    let mut counts = (0, 0);
+    for (route, by_status) in snapshot["routes"].as_object().into_iter().flatten() {
+        let n: u64 = by_status
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter_map(|(_, n)| n.as_u64())
+            .sum();
+        if route.starts_with("GET ") {
+            counts.1 += n;
+        } else if route.starts_with("POST /api/v1/users") {
+            counts.0 += n;
+        }
+    }
+    counts
 }
 
 async fn unlimited(n: usize, concurrency: usize) {
