@@ -503,7 +503,7 @@ fn sign_in(org: &Org) -> impl Fn(&str) + '_ {
 }
 
 #[test]
-fn every_discovery_action_over_both_oauth_connection_types() {
+fn every_discovery_action_and_some_changes_over_both_oauth_connection_types() {
     let port = free_port();
     let redirect = format!("http://127.0.0.1:{port}/callback");
     let key = PrivateKey::generate_es256();
@@ -515,6 +515,8 @@ fn every_discovery_action_over_both_oauth_connection_types() {
         "okta.logs.read",
         "okta.schemas.read",
         "okta.userTypes.read",
+        "okta.users.manage",
+        "okta.groups.manage",
     ];
     let web_scopes = [&reads[..], &["offline_access"]].concat();
     let org = Org::start(vec![
@@ -651,6 +653,52 @@ fn every_discovery_action_over_both_oauth_connection_types() {
                 action.name
             );
         }
+    }
+
+    // Changes work over both kinds too (the lifecycle module tests each change in depth).
+    let actives: Vec<String> = {
+        let o = org.server.sim().org.read();
+        o.users
+            .values()
+            .filter(|u| u.id != o.admin_id && u.status == okta_sim::state::UserStatus::Active)
+            .take(2)
+            .map(|u| u.id.clone())
+            .collect()
+    };
+    let status = |id: &str| org.server.sim().org.read().users[id].status;
+    for (connection, user) in ["svc", "web"].iter().zip(&actives) {
+        let run = |action: &str, input: Value| {
+            org.ok(
+                &[
+                    "-c",
+                    connection,
+                    "actions",
+                    "run",
+                    action,
+                    "--input",
+                    &input.to_string(),
+                ],
+                None,
+            )
+        };
+        run("suspend_user", json!({"user": user}));
+        assert_eq!(
+            status(user),
+            okta_sim::state::UserStatus::Suspended,
+            "{connection}"
+        );
+        run("unsuspend_user", json!({"user": user}));
+        run("add_user_to_group", json!({"user": user, "group": group}));
+        assert!(
+            org.server.sim().org.read().members[&group].contains(user),
+            "{connection}"
+        );
+        run("deactivate_user", json!({"user": user}));
+        assert_eq!(
+            status(user),
+            okta_sim::state::UserStatus::Deprovisioned,
+            "{connection}"
+        );
     }
 }
 
