@@ -203,7 +203,7 @@ impl RunJournal {
         state: ItemState,
         result: Option<&Value>,
     ) -> anyhow::Result<()> {
-        let result = result.map(Value::to_string);
+        let result = result.map(|v| without_secrets(v.clone()).to_string());
         let db = self.db.lock().unwrap_or_else(|e| e.into_inner());
         db.execute(
             "INSERT INTO run_items (run_id, line, input_hash, state, result) VALUES (?1, ?2, ?3, ?4, ?5)
@@ -278,5 +278,55 @@ mod tests {
         let store = store::Store::open(dir.path(), None).unwrap();
         assert!(store.list().unwrap().is_empty());
         RunJournal::open(dir.path(), &key("h"), 1, false).unwrap();
+    }
+}
+
+/// Fields of an action's result that are credentials (a one-time link or token, a temporary
+/// password): printed once to whoever ran the action, never written to the journal.
+const SECRET_FIELDS: &[&str] = &[
+    "activationToken",
+    "activationUrl",
+    "tempPassword",
+    "resetPasswordUrl",
+];
+
+/// The result with every credential field replaced by a note, however deep.
+fn without_secrets(value: Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| {
+                    if SECRET_FIELDS.contains(&k.as_str()) {
+                        (k, Value::String("<not kept in the journal>".into()))
+                    } else {
+                        (k, without_secrets(v))
+                    }
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.into_iter().map(without_secrets).collect()),
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod secret_tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn credentials_in_results_are_not_kept() {
+        let kept = without_secrets(json!({
+            "changed": true,
+            "tempPassword": "Xy7!temp",
+            "nested": [{"activationUrl": "https://acme.okta.com/welcome/abc", "id": "00u1"}],
+        }));
+        let text = kept.to_string();
+        assert!(
+            !text.contains("Xy7!temp") && !text.contains("welcome/abc"),
+            "{text}"
+        );
+        assert_eq!(kept["nested"][0]["id"], "00u1");
+        assert_eq!(kept["changed"], true);
     }
 }
