@@ -7,3 +7,5 @@ pub mod connections;
 pub mod journal;
 pub mod output;
 pub mod profile_schema;
+pub mod sinks;
+pub mod triggers;

@@ -113,7 +113,7 @@ impl ActionDef {
             output: A::OUTPUT,
             positional: A::POSITIONAL,
             profile: A::PROFILE,
-            input_schema: input_schema::<A::Input>,
+            input_schema: json_schema_of::<A::Input>,
             parse_and_run: parse_and_run::<A>,
             parse: |input| parse_input::<A>(input).map(drop),
         }
@@ -135,7 +135,8 @@ impl ActionDef {
     }
 }
 
-fn input_schema<I: JsonSchema>() -> Value {
+/// The JSON Schema (draft 2020-12) of a type, without the Rust type name as its title.
+pub(crate) fn json_schema_of<I: JsonSchema>() -> Value {
     let mut schema = schemars::generate::SchemaSettings::draft2020_12()
         .into_generator()
         .into_root_schema_for::<I>()

@@ -1,0 +1,69 @@
+//! Sinks: where a trigger's records go. A sink acknowledges a batch only once the records are safe
+//! on its side (written and fsynced, answered 2xx, read by a command that exited 0); the runner
+//! commits the trigger's cursor only after that acknowledgement.
+//!
+//! Kinds (see [`SinkSpec`]): stdout (NDJSON), an append-only JSONL file (fsync before acknowledging),
+//! an HTTP webhook (JSON batches, retried with backoff, anything but 2xx not acknowledged) and exec
+//! (each batch piped as NDJSON to a command's stdin; exit status 0 acknowledges).
+
+pub mod exec;
+pub mod file;
+pub mod stdout;
+pub mod webhook;
+
+use std::future::Future;
+use std::pin::Pin;
+
+/// One record ready to deliver: its id and its envelope as one line of JSON (no newline).
+#[derive(Clone, Debug)]
+pub struct Line {
+    pub id: String,
+    pub json: String,
+}
+
+/// Why a sink did not acknowledge.
+#[derive(Debug)]
+pub struct SinkError {
+    pub message: String,
+    /// Whether delivering the same batch again later can succeed (a 503, a full disk freed later).
+    pub retryable: bool,
+}
+
+impl std::fmt::Display for SinkError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for SinkError {}
+
+pub type SinkFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, SinkError>> + Send + 'a>>;
+
+pub trait Sink: Send {
+    /// Called once before the first delivery with the position the runner committed with the
+    /// trigger's cursor (`None` at the first start). Returns the ids of records the sink already
+    /// holds beyond that position: delivered by a process that died before it could commit. The
+    /// runner skips them, so a crash between acknowledgement and commit delivers nothing twice to a
+    /// sink that can tell (the file sink). Sinks that cannot look back return nothing.
+    fn recover<'a>(&'a mut self, committed: Option<&'a str>) -> SinkFuture<'a, Vec<String>>;
+
+    /// Delivers a batch (never empty). `Ok` is the acknowledgement: the records are durable on the
+    /// sink's side. It carries the sink's position after them (e.g. the file's length), committed
+    /// with the cursor and handed back to `recover` after a restart.
+    fn deliver<'a>(&'a mut self, batch: &'a [Line]) -> SinkFuture<'a, Option<String>>;
+
+    /// What the sink is, for logs and the job history (never a secret: no header values, no URL
+    /// credentials or query).
+    fn describe(&self) -> String;
+}
+
+/// A sink as configured: `--sink` on the command line (`stdout`, `file:PATH`, `webhook:URL`,
+/// `exec:COMMAND [ARGS...]`) or `sink:` in a `serve` configuration (the same strings, or a map with
+/// more options).
+#[derive(Clone, Debug, PartialEq)]
+pub enum SinkSpec {
+    Stdout,
+    File(file::FileSpec),
+    Webhook(webhook::WebhookSpec),
+    Exec(exec::ExecSpec),
+}

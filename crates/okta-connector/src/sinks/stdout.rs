@@ -1,0 +1,1 @@
+//! The stdout sink: one NDJSON envelope per line.

@@ -1,0 +1,32 @@
+//! Triggers over users and groups: new_user, updated_user, new_group.
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use super::{RecordDef, Source, Trigger};
+
+macro_rules! placeholder {
+    ($t:ident, $name:literal, $object:literal) => {
+        pub struct $t;
+        impl Trigger for $t {
+            type Config = Empty;
+            const NAME: &'static str = $name;
+            const SUMMARY: &'static str = "(being built)";
+            const RECORD: RecordDef = RecordDef {
+                object: $object,
+                id: "",
+                details: None,
+            };
+            fn source(_config: Empty) -> Box<dyn Source> {
+                unimplemented!()
+            }
+        }
+    };
+}
+
+#[derive(Deserialize, JsonSchema)]
+pub struct Empty {}
+
+placeholder!(NewUser, "new_user", "User");
+placeholder!(UpdatedUser, "updated_user", "User");
+placeholder!(NewGroup, "new_group", "Group");
