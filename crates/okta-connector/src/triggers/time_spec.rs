@@ -55,9 +55,9 @@ impl std::fmt::Display for Span {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let s = self.0.as_secs();
         match s {
-            _ if s > 0 && s % 86_400 == 0 => write!(f, "{}d", s / 86_400),
-            _ if s > 0 && s % 3600 == 0 => write!(f, "{}h", s / 3600),
-            _ if s > 0 && s % 60 == 0 => write!(f, "{}m", s / 60),
+            _ if s > 0 && s.is_multiple_of(86_400) => write!(f, "{}d", s / 86_400),
+            _ if s > 0 && s.is_multiple_of(3600) => write!(f, "{}h", s / 3600),
+            _ if s > 0 && s.is_multiple_of(60) => write!(f, "{}m", s / 60),
             _ => write!(f, "{s}s"),
         }
     }
