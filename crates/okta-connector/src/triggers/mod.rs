@@ -194,6 +194,12 @@ pub struct TriggerDef {
     build: fn(Value) -> Result<Box<dyn Source>, String>,
 }
 
+impl std::fmt::Debug for TriggerDef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("TriggerDef").field(&self.name).finish()
+    }
+}
+
 impl TriggerDef {
     const fn of<T: Trigger>() -> TriggerDef {
         TriggerDef {

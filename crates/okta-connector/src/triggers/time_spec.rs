@@ -51,6 +51,12 @@ impl<'de> Deserialize<'de> for Span {
     }
 }
 
+impl serde::Serialize for Span {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
 impl std::fmt::Display for Span {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let s = self.0.as_secs();
@@ -87,7 +93,12 @@ impl Start {
                     )
                 });
         }
-        Span::parse(text).map(Start::Ago)
+        Span::parse(text).map(Start::Ago).map_err(|_| {
+            format!(
+                "'{text}' is neither a span back from the first start (1h, 7d) nor an RFC 3339 \
+                 instant (2026-11-01T00:00:00Z)"
+            )
+        })
     }
 
     /// The instant this start means when the trigger first starts at `now`, no earlier than
@@ -98,6 +109,15 @@ impl Start {
             Start::At(at) => at,
         };
         at.max(now - max_age).min(now)
+    }
+}
+
+impl serde::Serialize for Start {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Start::Ago(span) => s.collect_str(span),
+            Start::At(at) => s.collect_str(&okta_time(*at)),
+        }
     }
 }
 
