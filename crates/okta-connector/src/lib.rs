@@ -7,5 +7,6 @@ pub mod connections;
 pub mod journal;
 pub mod output;
 pub mod profile_schema;
+pub mod serve;
 pub mod sinks;
 pub mod triggers;

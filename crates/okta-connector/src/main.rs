@@ -8,10 +8,15 @@ mod exit;
 
 fn main() -> std::process::ExitCode {
     let matches = cli::command().get_matches();
+    // The daemon's log is its main output; elsewhere only warnings interrupt the command's own.
+    let default_level = match matches.subcommand_name() {
+        Some("serve" | "watch") => "info",
+        _ => "warn",
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("OKTA_CONNECTOR_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level)),
         )
         .with_writer(std::io::stderr)
         .init();

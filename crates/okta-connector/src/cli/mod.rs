@@ -4,6 +4,7 @@
 pub mod actions;
 pub mod connections;
 pub mod friendly;
+pub mod triggers;
 
 use std::path::PathBuf;
 
@@ -66,6 +67,14 @@ pub enum Command {
     Connections(connections::ConnectionsArgs),
     /// List, describe and run actions (every discovery and lifecycle operation).
     Actions(actions::ActionsArgs),
+    /// List and describe triggers; show or reset the state of trigger instances.
+    Triggers(triggers::TriggersArgs),
+    /// Run one trigger in the foreground, delivering its records to a sink.
+    Watch(triggers::WatchArgs),
+    /// Run many triggers for many connections from a configuration file (the daemon).
+    Serve(triggers::ServeArgs),
+    /// The job history of triggers: each delivered batch and each failed attempt.
+    Jobs(triggers::JobsArgs),
 }
 
 /// The whole CLI: the derived commands plus the friendly subcommands generated from the action

@@ -45,7 +45,7 @@ pub async fn run(ctx: &Context, args: ActionsArgs) -> anyhow::Result<()> {
                     ),
                 ));
             }
-            let input = read_input(input.as_deref())?;
+            let input = read_json(input.as_deref(), "--input")?;
             run_action(ctx, action, input).await
         }
         ActionsCommand::Docs => {
@@ -68,8 +68,8 @@ pub(crate) fn find(name: &str) -> anyhow::Result<&'static ActionDef> {
     })
 }
 
-/// `--input`: JSON text, `@FILE`, or `-` for standard input.
-fn read_input(input: Option<&str>) -> anyhow::Result<Value> {
+/// `--input` (or `--config`): JSON text, `@FILE`, or `-` for standard input; `{}` when absent.
+pub(crate) fn read_json(input: Option<&str>, flag: &str) -> anyhow::Result<Value> {
     let (text, origin) = match input {
         None => return Ok(json!({})),
         Some("-") => {
@@ -93,7 +93,7 @@ fn read_input(input: Option<&str>) -> anyhow::Result<Value> {
     serde_json::from_str(&text).map_err(|e| {
         Exit::error(
             exit::USAGE,
-            anyhow::anyhow!("the input in {origin} is not JSON: {e} (example: --input '{{\"user\": \"alice@example.com\"}}')"),
+            anyhow::anyhow!("the {flag} in {origin} is not JSON: {e} (example: {flag} '{{\"name\": \"value\"}}')"),
         )
     })
 }

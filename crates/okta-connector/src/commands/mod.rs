@@ -4,6 +4,7 @@ pub mod actions;
 pub mod connections;
 mod demo;
 mod sim;
+pub mod triggers;
 
 use std::path::PathBuf;
 
@@ -44,16 +45,20 @@ impl Context {
             .map_err(|e| Exit::error(exit::CONNECTION, e))
     }
 
-    /// A client for the connection this command uses (see `connections::resolve`).
-    pub fn client(&self) -> anyhow::Result<okta_client::Client> {
+    /// The connection this command uses (see `connections::resolve`).
+    pub fn connection(&self) -> anyhow::Result<conn::Connection> {
         let state = self.state_dir()?;
         let resolved = conn::resolve(&state, self.connection.as_deref(), &self.environment())
             .map_err(|e| Exit::error(exit::CONNECTION, e))?;
         for warning in &resolved.warnings {
             eprintln!("warning: {warning}");
         }
-        resolved
-            .connection
+        Ok(resolved.connection)
+    }
+
+    /// A client for the connection this command uses.
+    pub fn client(&self) -> anyhow::Result<okta_client::Client> {
+        self.connection()?
             .client()
             .map_err(|e| Exit::error(exit::CONNECTION, e))
     }
@@ -82,5 +87,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Demo(args) => demo::run(args).await,
         Command::Connections(args) => connections::run(&ctx, args).await,
         Command::Actions(args) => actions::run(&ctx, args).await,
+        Command::Triggers(args) => triggers::run(&ctx, args).await,
+        Command::Watch(args) => triggers::watch(&ctx, args).await,
+        Command::Serve(args) => triggers::serve(&ctx, args).await,
+        Command::Jobs(args) => triggers::jobs(&ctx, args).await,
     }
 }

@@ -74,3 +74,21 @@ impl SinkSpec {
         anyhow::bail!("sinks are being built")
     }
 }
+
+impl std::str::FromStr for SinkSpec {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.split_once(':') {
+            None if s == "stdout" => Ok(SinkSpec::Stdout),
+            Some(("file", path)) => Ok(SinkSpec::File(file::FileSpec { path: path.into() })),
+            _ => Err(format!("unknown sink {s}")),
+        }
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for SinkSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}

@@ -116,9 +116,23 @@ pub async fn run(
     state_dir: &Path,
     clock: Arc<dyn Clock>,
     options: &Options,
+    shutdown: watch::Receiver<bool>,
+) -> Result<Summary, RunError> {
+    let sink = instance.sink.open().map_err(RunError::Setup)?;
+    run_with_sink(instance, sink, client, state_dir, clock, options, shutdown).await
+}
+
+/// [`run`] with a sink built by the caller (`instance.sink` then only names it).
+pub async fn run_with_sink(
+    instance: &Instance,
+    sink: Box<dyn Sink>,
+    client: Client,
+    state_dir: &Path,
+    clock: Arc<dyn Clock>,
+    options: &Options,
     mut shutdown: watch::Receiver<bool>,
 ) -> Result<Summary, RunError> {
-    let mut runner = Runner::start(instance, client, state_dir, clock, options)
+    let mut runner = Runner::start(instance, sink, client, state_dir, clock, options)
         .await
         .map_err(RunError::Setup)?;
     runner.run(&mut shutdown).await
@@ -141,6 +155,7 @@ struct Runner<'a> {
 impl<'a> Runner<'a> {
     async fn start(
         instance: &'a Instance,
+        mut sink: Box<dyn Sink>,
         client: Client,
         state_dir: &Path,
         clock: Arc<dyn Clock>,
@@ -161,7 +176,6 @@ impl<'a> Runner<'a> {
         let work_dir = work_dir(state_dir, &instance.name);
         crate::connections::crypto::create_private_dir(&work_dir)?;
         let lock = lock_instance(&work_dir, &instance.name)?;
-        let mut sink = instance.sink.open()?;
         let sink_name = sink.describe();
         let (mut state, stored) = TriggerState::open(
             state_dir,
@@ -227,7 +241,7 @@ impl<'a> Runner<'a> {
                     let wait = backoff.next();
                     tracing::warn!(name = self.instance.name, error = %e, wait_s = wait.as_secs_f64(), "reading failed; trying again");
                     self.summary.retries += 1;
-                    if self.sleep(wait, shutdown).await {
+                    if sleep(&self.ctx, wait, shutdown).await {
                         return Ok(self.stop(Stopped::Shutdown));
                     }
                     continue;
@@ -247,7 +261,7 @@ impl<'a> Runner<'a> {
                 Next::CaughtUp => self.options.interval,
                 Next::At(at) => (at - self.ctx.now()).try_into().unwrap_or(Duration::ZERO),
             };
-            if self.sleep(wait, shutdown).await {
+            if sleep(&self.ctx, wait, shutdown).await {
                 return Ok(self.stop(Stopped::Shutdown));
             }
         }
@@ -308,7 +322,7 @@ impl<'a> Runner<'a> {
                     let wait = backoff.next();
                     tracing::warn!(name = self.instance.name, error = %e, wait_s = wait.as_secs_f64(), "the sink did not acknowledge; trying again");
                     self.summary.retries += 1;
-                    if self.sleep(wait, shutdown).await {
+                    if sleep(&self.ctx, wait, shutdown).await {
                         return Ok(false);
                     }
                 }
@@ -389,20 +403,20 @@ impl<'a> Runner<'a> {
         }
     }
 
-    /// Sleeps on the runner's clock; true when shutdown was requested meanwhile.
-    async fn sleep(&self, wait: Duration, shutdown: &mut watch::Receiver<bool>) -> bool {
-        if wait.is_zero() {
-            return *shutdown.borrow();
-        }
-        tokio::select! {
-            _ = self.ctx.sleep(wait) => *shutdown.borrow(),
-            _ = shutdown.changed() => true,
-        }
-    }
-
     fn stop(&mut self, why: Stopped) -> Summary {
         self.summary.stopped = why;
         self.summary.clone()
+    }
+}
+
+/// Sleeps on the runner's clock; true when shutdown was requested meanwhile.
+async fn sleep(ctx: &SourceContext, wait: Duration, shutdown: &mut watch::Receiver<bool>) -> bool {
+    if wait.is_zero() {
+        return *shutdown.borrow();
+    }
+    tokio::select! {
+        _ = ctx.sleep(wait) => *shutdown.borrow(),
+        _ = shutdown.changed() => true,
     }
 }
 

@@ -9,6 +9,7 @@ mod lifecycle;
 mod oauth;
 mod profile_schema;
 mod sim;
+mod triggers;
 
 use std::process::{Command, Output};
 
