@@ -10,6 +10,7 @@ mod oauth;
 mod profile_schema;
 mod sim;
 mod triggers;
+mod watch;
 
 use std::process::{Command, Output};
 

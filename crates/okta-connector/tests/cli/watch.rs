@@ -1,0 +1,403 @@
+//! `watch`, `serve`, `triggers` and `jobs` as a user runs them: real processes against a simulator
+//! served by this test process. The crash test kills the watcher with SIGKILL twenty times while
+//! 100,000 events stream in, then checks the file sink against the simulator's log.
+
+use std::collections::HashSet;
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use okta_sim::{SimConfig, SimServer};
+use serde_json::{Value, json};
+
+use crate::{cmd, describe};
+
+const MASTER_KEY: &str = "0f0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+
+struct Org {
+    server: SimServer,
+    rt: tokio::runtime::Runtime,
+    dir: tempfile::TempDir,
+}
+
+impl Org {
+    fn start() -> Org {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let config = SimConfig {
+            users: 20,
+            groups: 3,
+            log_events: 100,
+            ..SimConfig::small()
+        };
+        let server = rt
+            .block_on(okta_sim::spawn(config, "127.0.0.1:0".parse().unwrap()))
+            .unwrap();
+        Org {
+            server,
+            rt,
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// The CLI on this org, by the SDK's environment variables, with its own state directory.
+    fn cli(&self) -> Command {
+        let mut c = cmd();
+        c.env("OKTA_CLIENT_ORGURL", self.server.base_url())
+            .env("OKTA_CLIENT_TOKEN", self.server.api_token())
+            .env("OKTA_CONNECTOR_MASTER_KEY", MASTER_KEY)
+            .arg("--state")
+            .arg(self.path("state"));
+        c
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.cli().args(args).stdin(Stdio::null()).output().unwrap()
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(out.status.success(), "{args:?}\n{}", describe(&out));
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    fn spawn(&self, args: &[&str]) -> Child {
+        self.cli()
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    }
+
+    /// Writes events published now through the control API; their uuids.
+    fn events(&self, count: usize) -> Vec<String> {
+        let url = format!("{}/control/logs/late", self.server.base_url());
+        self.rt.block_on(async {
+            let answer: Value = reqwest::Client::new()
+                .post(&url)
+                .json(&json!({"count": count, "publishedAgoMs": 0}))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            answer["inserted"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|u| u.as_str().unwrap().to_string())
+                .collect()
+        })
+    }
+
+    fn now_iso(&self) -> String {
+        let ms = self.server.sim().clock.now_ms();
+        let t =
+            time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).unwrap();
+        okta_connector::triggers::time_spec::okta_time(t)
+    }
+}
+
+/// The envelopes of a JSONL file (every line must be whole JSON).
+fn read_jsonl(path: &Path) -> Vec<Value> {
+    let Ok(file) = std::fs::File::open(path) else {
+        return Vec::new();
+    };
+    std::io::BufReader::new(file)
+        .lines()
+        .map(|l| {
+            let l = l.unwrap();
+            serde_json::from_str(&l)
+                .unwrap_or_else(|e| panic!("a torn line in {}: {e}: {l}", path.display()))
+        })
+        .collect()
+}
+
+fn line_count(path: &Path) -> usize {
+    std::fs::read(path)
+        .map(|b| b.iter().filter(|&&c| c == b'\n').count())
+        .unwrap_or(0)
+}
+
+fn random_ms(low: u64, high: u64) -> u64 {
+    let mut b = [0u8; 8];
+    getrandom::fill(&mut b).unwrap();
+    low + u64::from_le_bytes(b) % (high - low)
+}
+
+#[test]
+fn kill_9_twenty_times_during_a_100k_event_stream_loses_and_repeats_nothing() {
+    let org = Org::start();
+    let start = org.now_iso();
+    let sink = org.path("events.jsonl");
+    let config = json!({"start": start}).to_string();
+    let sink_arg = format!("file:{}", sink.display());
+    let args = [
+        "watch",
+        "new_events",
+        "--config",
+        &config,
+        "--sink",
+        &sink_arg,
+        "--name",
+        "crash",
+        "--interval",
+        "1s",
+    ];
+
+    // The stream: 100 bursts of 1,000 events, written while the watcher is killed and restarted.
+    let mut written: Vec<String> = Vec::with_capacity(100_000);
+    let mut kills = 0;
+    let mut watcher = org.spawn(&args);
+    for burst in 0..100 {
+        written.extend(org.events(1_000));
+        if burst % 5 == 4 {
+            std::thread::sleep(Duration::from_millis(random_ms(20, 400)));
+            watcher.kill().unwrap(); // SIGKILL: no chance to finish anything
+            watcher.wait().unwrap();
+            kills += 1;
+            watcher = org.spawn(&args);
+        }
+    }
+    assert_eq!(kills, 20);
+    // Let the last watcher catch up, then stop it gracefully.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while line_count(&sink) < written.len() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Command::new("kill")
+        .args(["-TERM", &watcher.id().to_string()])
+        .status()
+        .unwrap();
+    let out = watcher.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", describe(&out));
+
+    let delivered: Vec<String> = read_jsonl(&sink)
+        .iter()
+        .map(|e| e["id"].as_str().unwrap().to_string())
+        .collect();
+    let distinct: HashSet<&String> = delivered.iter().collect();
+    assert_eq!(
+        distinct.len(),
+        delivered.len(),
+        "a record was delivered twice"
+    );
+    assert_eq!(delivered.len(), written.len(), "every event delivered");
+    assert!(delivered == written, "in the order they were written");
+
+    // The job history counts every record exactly once.
+    let jobs: Vec<Value> = org
+        .ok(&[
+            "--output", "ndjson", "jobs", "list", "--name", "crash", "--limit", "100000",
+        ])
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let records: u64 = jobs.iter().map(|j| j["records"].as_u64().unwrap()).sum();
+    assert_eq!(records, 100_000);
+}
+
+#[test]
+fn watch_once_to_a_file_then_stdout_and_the_job_history() {
+    let org = Org::start();
+    let start = org.now_iso();
+    let written = org.events(1_500);
+    let config = json!({"start": start, "event_types": ["user.session.start"]}).to_string();
+    let sink = org.path("out.jsonl");
+    let sink_arg = format!("file:{}", sink.display());
+    let out = org.run(&[
+        "watch",
+        "new_events",
+        "--config",
+        &config,
+        "--sink",
+        &sink_arg,
+        "--once",
+    ]);
+    assert!(out.status.success(), "{}", describe(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("caught up: delivered 1500 records"),
+        "{stderr}"
+    );
+    let ids: Vec<String> = read_jsonl(&sink)
+        .iter()
+        .map(|e| e["id"].as_str().unwrap().into())
+        .collect();
+    assert_eq!(ids, written);
+
+    // The same command again: nothing new, nothing twice.
+    let out = org.run(&[
+        "watch",
+        "new_events",
+        "--config",
+        &config,
+        "--sink",
+        &sink_arg,
+        "--once",
+    ]);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("delivered 0 records"),
+        "{}",
+        describe(&out)
+    );
+    assert_eq!(line_count(&sink), 1_500);
+
+    // To stdout: NDJSON envelopes.
+    let more = org.events(3);
+    let stdout = org.ok(&["watch", "new_events", "--config", &config, "--once"]);
+    let lines: Vec<Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(
+        lines.len(),
+        1_503,
+        "a new instance (another sink) starts from its start"
+    );
+    assert_eq!(lines[1_500]["id"], more[0].as_str());
+    assert_eq!(lines[0]["trigger"], "new_events");
+
+    let status = org.ok(&["--output", "ndjson", "triggers", "status"]);
+    assert_eq!(status.lines().count(), 2, "{status}");
+    let jobs = org.ok(&["--output", "ndjson", "jobs", "list"]);
+    assert!(jobs.lines().count() >= 3, "{jobs}");
+}
+
+#[test]
+fn serve_runs_many_triggers_and_stops_gracefully() {
+    let org = Org::start();
+    let mut add = org.cli();
+    add.args([
+        "connections",
+        "add",
+        "acme",
+        "--org-url",
+        org.server.base_url(),
+        "--secret-env",
+        "TOKEN",
+    ])
+    .env("TOKEN", org.server.api_token());
+    let out = add.output().unwrap();
+    assert!(out.status.success(), "{}", describe(&out));
+    let start = org.now_iso();
+    let audit = org.path("audit.jsonl");
+    let logins = org.path("logins.jsonl");
+    let config = format!(
+        "interval: 1s\n\
+         triggers:\n  \
+           - name: audit\n    \
+             connection: acme\n    \
+             trigger: new_events\n    \
+             config: {{start: \"{start}\"}}\n    \
+             sink: {{file: {audit}}}\n  \
+           - name: logins\n    \
+             connection: acme\n    \
+             trigger: new_events\n    \
+             config: {{start: \"{start}\", event_types: [user.session.start]}}\n    \
+             sink: {{file: {logins}}}\n",
+        audit = audit.display(),
+        logins = logins.display()
+    );
+    let config_path = org.path("serve.yaml");
+    std::fs::write(&config_path, config).unwrap();
+    let serve = org.spawn(&["serve", "--config", config_path.to_str().unwrap()]);
+    let written = org.events(2_000);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while (line_count(&audit) < 2_000 || line_count(&logins) < 2_000) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Command::new("kill")
+        .args(["-TERM", &serve.id().to_string()])
+        .status()
+        .unwrap();
+    let out = serve.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", describe(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("audit: delivered"), "{stderr}");
+    assert!(
+        stderr.contains("logins: delivered 2000 records"),
+        "{stderr}"
+    );
+    let ids = |p: &Path| -> Vec<String> {
+        read_jsonl(p)
+            .iter()
+            .map(|e| e["id"].as_str().unwrap().into())
+            .collect()
+    };
+    assert_eq!(ids(&logins), written);
+    assert_eq!(ids(&audit), written);
+}
+
+#[test]
+fn trigger_commands_explain_their_failures() {
+    let org = Org::start();
+    let list = org.ok(&["--output", "ndjson", "triggers", "list"]);
+    let names: Vec<String> = list
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["name"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    let registry: Vec<&str> = okta_connector::triggers::registry()
+        .iter()
+        .map(|t| t.name)
+        .collect();
+    assert_eq!(names, registry);
+    let described = org.ok(&["triggers", "describe", "new_events"]);
+    assert!(
+        described.contains("user_lifecycle    user.lifecycle."),
+        "{described}"
+    );
+    assert!(described.contains("\"categories\""), "{described}");
+
+    let code = |args: &[&str]| {
+        let out = org.run(args);
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (c, e) = code(&["watch", "new_event"]);
+    assert_eq!(c, Some(2), "{e}");
+    assert!(e.contains("the triggers are: new_events"), "{e}");
+    let (c, e) = code(&["watch", "new_events", "--config", "{\"limit\": 0}"]);
+    assert_eq!(c, Some(2), "{e}");
+    assert!(e.contains("limit must be 1 to 1000"), "{e}");
+    let (c, e) = code(&["watch", "new_events", "--sink", "carrier-pigeon:home"]);
+    assert_eq!(c, Some(2), "{e}");
+    assert!(e.contains("--sink"), "{e}");
+    let (c, e) = code(&[
+        "watch",
+        "new_events",
+        "--config",
+        "{\"filter\": \"eventType zz 1\"}",
+        "--once",
+    ]);
+    assert_eq!(c, Some(4), "a filter Okta refuses: {e}");
+    let (c, e) = code(&["triggers", "reset", "nobody"]);
+    assert_eq!(c, Some(2), "{e}");
+    // No connection at all.
+    let out = cmd()
+        .args([
+            "--state",
+            org.path("empty").to_str().unwrap(),
+            "watch",
+            "new_events",
+            "--once",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", describe(&out));
+}
