@@ -7,6 +7,7 @@ mod connections;
 mod demo;
 mod lifecycle;
 mod oauth;
+mod object_triggers;
 mod profile_schema;
 mod sim;
 mod triggers;
