@@ -8,6 +8,7 @@ mod demo;
 mod lifecycle;
 mod oauth;
 mod profile_schema;
+mod scheduled;
 mod sim;
 
 use std::process::{Command, Output};

@@ -311,7 +311,7 @@ mod tests {
             let next = s.next_after(t).unwrap();
             assert!(last <= t && t < next, "{last} {t} {next}");
             assert_eq!(s.next_after(last).unwrap(), next, "at {t}");
-            t = t + jiff::SignedDuration::from_mins(37);
+            t += jiff::SignedDuration::from_mins(37);
         }
     }
 }

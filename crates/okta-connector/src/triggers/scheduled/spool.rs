@@ -35,8 +35,17 @@ pub fn name(scheduled_ms: i64, filter: Option<&str>, q: Option<&str>) -> String 
 pub struct SpoolWriter {
     tmp: PathBuf,
     path: PathBuf,
-    file: BufWriter<File>,
+    /// `None` once finished; a writer dropped before that (an error mid-read) removes its tmp.
+    file: Option<BufWriter<File>>,
     count: u64,
+}
+
+impl Drop for SpoolWriter {
+    fn drop(&mut self) {
+        if self.file.take().is_some() {
+            let _ = fs::remove_file(&self.tmp);
+        }
+    }
 }
 
 impl SpoolWriter {
@@ -44,7 +53,7 @@ impl SpoolWriter {
         fs::create_dir_all(dir)?;
         let path = dir.join(name);
         let tmp = dir.join(format!("{name}.tmp"));
-        let file = BufWriter::new(File::create(&tmp)?);
+        let file = Some(BufWriter::new(File::create(&tmp)?));
         Ok(SpoolWriter {
             tmp,
             path,
@@ -55,24 +64,26 @@ impl SpoolWriter {
 
     pub fn push(&mut self, event: &RawValue) -> io::Result<()> {
         let text = event.get();
+        let file = self.file.as_mut().expect("a writer is finished only once");
         if text.contains(['\n', '\r']) {
             // Only whitespace between tokens can hold a raw newline (strings escape theirs).
-            self.file
-                .write_all(text.replace(['\n', '\r'], " ").as_bytes())?;
+            file.write_all(text.replace(['\n', '\r'], " ").as_bytes())?;
         } else {
-            self.file.write_all(text.as_bytes())?;
+            file.write_all(text.as_bytes())?;
         }
-        self.file.write_all(b"\n")?;
+        file.write_all(b"\n")?;
         self.count += 1;
         Ok(())
     }
 
     /// Flushes, fsyncs, renames into place and fsyncs the directory; returns the event count.
-    pub fn finish(self) -> io::Result<u64> {
-        let file = self.file.into_inner().map_err(|e| e.into_error())?;
-        file.sync_all()?;
-        drop(file);
+    pub fn finish(mut self) -> io::Result<u64> {
+        let file = self.file.as_mut().expect("a writer is finished only once");
+        file.flush()?;
+        file.get_ref().sync_all()?;
         fs::rename(&self.tmp, &self.path)?;
+        // Renamed: nothing for Drop to remove.
+        self.file = None;
         if let Some(dir) = self.path.parent() {
             // The rename is durable only once the directory is (POSIX); elsewhere this is a no-op.
             if let Ok(d) = File::open(dir) {
