@@ -9,6 +9,7 @@ mod lifecycle;
 mod oauth;
 mod object_triggers;
 mod profile_schema;
+mod scheduled;
 mod sim;
 mod triggers;
 mod watch;
