@@ -8,6 +8,7 @@
 
 pub mod exec;
 pub mod file;
+mod spec;
 pub mod stdout;
 pub mod webhook;
 
@@ -66,4 +67,21 @@ pub enum SinkSpec {
     File(file::FileSpec),
     Webhook(webhook::WebhookSpec),
     Exec(exec::ExecSpec),
+}
+
+/// A batch as NDJSON: each envelope and a newline. An envelope with a newline inside would split
+/// into two broken lines (and recovery would misread them), so it is refused.
+pub(crate) fn ndjson(batch: &[Line]) -> Result<Vec<u8>, SinkError> {
+    let mut out = Vec::with_capacity(batch.iter().map(|l| l.json.len() + 1).sum());
+    for line in batch {
+        if line.json.contains('\n') {
+            return Err(SinkError {
+                message: format!("record {} is not one line of JSON", line.id),
+                retryable: false,
+            });
+        }
+        out.extend_from_slice(line.json.as_bytes());
+        out.push(b'\n');
+    }
+    Ok(out)
 }
