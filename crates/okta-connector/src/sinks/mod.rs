@@ -61,6 +61,39 @@ pub trait Sink: Send {
 /// A sink as configured: `--sink` on the command line (`stdout`, `file:PATH`, `webhook:URL`,
 /// `exec:COMMAND [ARGS...]`) or `sink:` in a `serve` configuration (the same strings, or a map with
 /// more options).
+///
+/// The shorthand ([`FromStr`](std::str::FromStr)):
+/// * `stdout`
+/// * `file:PATH` — everything after `file:` is the path.
+/// * `webhook:URL` — http or https, no credentials in it (see secret headers below).
+/// * `exec:COMMAND [ARGS...]` — split into words as [`exec::split_words`] says (whitespace
+///   separates, `'...'` and `"..."` quote, `\` escapes; no shell: variables, globs and pipes need
+///   an explicit `sh -c '...'`).
+/// * `{...}` — the map form below, inline (YAML flow or JSON), for the options the shorthand lacks.
+///
+/// In YAML ([`Deserialize`](serde::Deserialize)) each kind is one of the strings above or a map
+/// with exactly one key; unknown keys are refused:
+/// ```yaml
+/// sink: {stdout: null}
+/// sink: {file: /var/lib/okta-connector/events.jsonl}
+/// sink: {webhook: https://hooks.example.com/okta}
+/// sink:
+///   webhook:
+///     url: https://hooks.example.com/okta
+///     headers: {X-Source: okta-connector}          # plain values; secret-looking names refused
+///     secret_headers: {Authorization: HOOK_AUTH}   # header: environment variable holding its value
+///     timeout: 30s                                 # per request (default 30s)
+///     max_attempts: 5                              # per batch (default 5)
+///     backoff: 1s                                  # first retry delay, doubled (default 1s)
+///     max_backoff: 30s                             # (default 30s)
+///     max_retry_after: 60s                         # longest Retry-After honoured (default 60s)
+/// sink: {exec: [jq, -c, .]}                        # or a string, split as above
+/// sink:
+///   exec:
+///     command: [sh, -c, "cat >> /var/lib/okta-connector/out.jsonl"]
+///     timeout: 5m                                  # per batch (default 5m)
+/// ```
+/// Durations are a whole number and a unit: s, m, h or d.
 #[derive(Clone, Debug, PartialEq)]
 pub enum SinkSpec {
     Stdout,

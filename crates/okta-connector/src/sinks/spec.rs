@@ -26,7 +26,7 @@ impl FromStr for SinkSpec {
         if text.starts_with('{') {
             return serde_yaml::from_str(text).map_err(|e| format!("sink {e}"));
         }
-        if text == "stdout" || text == "-" {
+        if text == "stdout" {
             return Ok(SinkSpec::Stdout);
         }
         let Some((kind, rest)) = text.split_once(':') else {

@@ -11,8 +11,9 @@
 //!
 //! Secrets: a header such as `Authorization` is named under `secret_headers` with the environment
 //! variable that holds its value; its value never appears in a configuration, on a command line,
-//! in Debug output, [`describe`](super::Sink::describe) or an error. Neither do the URL's
-//! credentials or query. Secret headers are sent only over https (or to a loopback address).
+//! in Debug output, [`describe`](super::Sink::describe) or an error. Nor does the URL's
+//! query (credentials in the URL are refused). Secret headers are sent only over https (or to a
+//! loopback address).
 
 mod sink;
 
@@ -28,7 +29,7 @@ use crate::triggers::time_spec::Span;
 
 pub use sink::{WebhookSink, batch_id};
 
-/// `webhook:URL`; in YAML the same string, `{webhook: URL}`, or a map:
+/// `webhook:URL` (http or https, no credentials); in YAML the same string, `{webhook: URL}`, or a map:
 ///
 /// ```yaml
 /// webhook:
@@ -124,6 +125,13 @@ impl WebhookSpec {
             return Err(format!(
                 "the webhook URL {shown} is not http or https: write e.g. \
                  webhook:https://hooks.example.com/okta"
+            ));
+        }
+        if !self.url.username().is_empty() || self.url.password().is_some() {
+            return Err(format!(
+                "the webhook URL {shown} carries credentials: put them in an environment variable \
+                 and name it under secret_headers (e.g. Authorization: HOOK_AUTH holding \
+                 \"Basic ...\")"
             ));
         }
         if self.url.host_str().is_none_or(str::is_empty) {

@@ -9,6 +9,7 @@ mod lifecycle;
 mod oauth;
 mod profile_schema;
 mod sim;
+mod sinks;
 
 use std::process::{Command, Output};
 
