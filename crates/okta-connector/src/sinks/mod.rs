@@ -8,6 +8,7 @@
 
 pub mod exec;
 pub mod file;
+mod spec;
 pub mod stdout;
 pub mod webhook;
 
@@ -60,6 +61,39 @@ pub trait Sink: Send {
 /// A sink as configured: `--sink` on the command line (`stdout`, `file:PATH`, `webhook:URL`,
 /// `exec:COMMAND [ARGS...]`) or `sink:` in a `serve` configuration (the same strings, or a map with
 /// more options).
+///
+/// The shorthand ([`FromStr`](std::str::FromStr)):
+/// * `stdout`
+/// * `file:PATH` — everything after `file:` is the path.
+/// * `webhook:URL` — http or https, no credentials in it (see secret headers below).
+/// * `exec:COMMAND [ARGS...]` — split into words as [`exec::split_words`] says (whitespace
+///   separates, `'...'` and `"..."` quote, `\` escapes; no shell: variables, globs and pipes need
+///   an explicit `sh -c '...'`).
+/// * `{...}` — the map form below, inline (YAML flow or JSON), for the options the shorthand lacks.
+///
+/// In YAML ([`Deserialize`](serde::Deserialize)) each kind is one of the strings above or a map
+/// with exactly one key; unknown keys are refused:
+/// ```yaml
+/// sink: {stdout: null}
+/// sink: {file: /var/lib/okta-connector/events.jsonl}
+/// sink: {webhook: https://hooks.example.com/okta}
+/// sink:
+///   webhook:
+///     url: https://hooks.example.com/okta
+///     headers: {X-Source: okta-connector}          # plain values; secret-looking names refused
+///     secret_headers: {Authorization: HOOK_AUTH}   # header: environment variable holding its value
+///     timeout: 30s                                 # per request (default 30s)
+///     max_attempts: 5                              # per batch (default 5)
+///     backoff: 1s                                  # first retry delay, doubled (default 1s)
+///     max_backoff: 30s                             # (default 30s)
+///     max_retry_after: 60s                         # longest Retry-After honoured (default 60s)
+/// sink: {exec: [jq, -c, .]}                        # or a string, split as above
+/// sink:
+///   exec:
+///     command: [sh, -c, "cat >> /var/lib/okta-connector/out.jsonl"]
+///     timeout: 5m                                  # per batch (default 5m)
+/// ```
+/// Durations are a whole number and a unit: s, m, h or d.
 #[derive(Clone, Debug, PartialEq)]
 pub enum SinkSpec {
     Stdout,
@@ -68,27 +102,19 @@ pub enum SinkSpec {
     Exec(exec::ExecSpec),
 }
 
-impl SinkSpec {
-    /// Opens the sink.
-    pub fn open(&self) -> anyhow::Result<Box<dyn Sink>> {
-        anyhow::bail!("sinks are being built")
-    }
-}
-
-impl std::str::FromStr for SinkSpec {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s.split_once(':') {
-            None if s == "stdout" => Ok(SinkSpec::Stdout),
-            Some(("file", path)) => Ok(SinkSpec::File(file::FileSpec { path: path.into() })),
-            _ => Err(format!("unknown sink {s}")),
+/// A batch as NDJSON: each envelope and a newline. An envelope with a newline inside would split
+/// into two broken lines (and recovery would misread them), so it is refused.
+pub(crate) fn ndjson(batch: &[Line]) -> Result<Vec<u8>, SinkError> {
+    let mut out = Vec::with_capacity(batch.iter().map(|l| l.json.len() + 1).sum());
+    for line in batch {
+        if line.json.contains('\n') {
+            return Err(SinkError {
+                message: format!("record {} is not one line of JSON", line.id),
+                retryable: false,
+            });
         }
+        out.extend_from_slice(line.json.as_bytes());
+        out.push(b'\n');
     }
-}
-
-impl<'de> serde::Deserialize<'de> for SinkSpec {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(d)?;
-        text.parse().map_err(serde::de::Error::custom)
-    }
+    Ok(out)
 }

@@ -11,6 +11,7 @@ mod object_triggers;
 mod profile_schema;
 mod scheduled;
 mod sim;
+mod sinks;
 mod triggers;
 mod watch;
 
