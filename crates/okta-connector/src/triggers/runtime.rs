@@ -198,7 +198,15 @@ impl<'a> Runner<'a> {
                 records = recovered.len(),
                 "the sink holds records delivered before an interruption; they will not be sent again"
             );
-            state.remember(&recovered, now_ms(&ctx))?;
+            let now = okta_time(ctx.now());
+            let job = JobRecord {
+                started: &now,
+                finished: &now,
+                records: recovered.len() as u64,
+                duplicates: 0,
+                error: None,
+            };
+            state.remember(&recovered, now_ms(&ctx), &job)?;
         }
         Ok(Runner {
             instance,

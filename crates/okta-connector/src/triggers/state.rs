@@ -317,8 +317,15 @@ impl TriggerState {
         Ok(())
     }
 
-    /// Marks ids as delivered without moving the cursor (records a sink already held after a crash).
-    pub fn remember(&mut self, ids: &[String], now_ms: i64) -> anyhow::Result<()> {
+    /// Marks ids as delivered without moving the cursor: records a sink already held after a crash
+    /// (delivered by a process that died before its commit). Their job row, lost with that process,
+    /// is written now so the history still counts every record once.
+    pub fn remember(
+        &mut self,
+        ids: &[String],
+        now_ms: i64,
+        job: &JobRecord<'_>,
+    ) -> anyhow::Result<()> {
         let tx = self.db.transaction()?;
         {
             let mut insert = tx.prepare_cached(
@@ -328,6 +335,7 @@ impl TriggerState {
                 insert.execute(params![self.who.name, id, now_ms])?;
             }
         }
+        insert_job(&tx, &self.who, job)?;
         tx.commit()?;
         Ok(())
     }
