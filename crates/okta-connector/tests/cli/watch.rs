@@ -401,3 +401,206 @@ fn trigger_commands_explain_their_failures() {
         .unwrap();
     assert_eq!(out.status.code(), Some(3), "{}", describe(&out));
 }
+
+impl Org {
+    /// An API call with the org's token; the JSON answer (null for 204).
+    fn api(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        let url = format!("{}{path}", self.server.base_url());
+        let token = self.server.api_token();
+        self.rt.block_on(async {
+            let mut request = reqwest::Client::new()
+                .request(method.clone(), &url)
+                .header("Authorization", format!("SSWS {token}"))
+                .header("Accept", "application/json");
+            if let Some(body) = body {
+                request = request.json(&body);
+            }
+            let response = request.send().await.unwrap();
+            let status = response.status();
+            let text = response.text().await.unwrap();
+            assert!(status.is_success(), "{method} {path}: {status} {text}");
+            serde_json::from_str(&text).unwrap_or(Value::Null)
+        })
+    }
+}
+
+#[test]
+fn every_trigger_runs_from_serve_and_from_watch() {
+    let org = Org::start();
+    let mut add = org.cli();
+    add.args([
+        "connections",
+        "add",
+        "acme",
+        "--org-url",
+        org.server.base_url(),
+        "--secret-env",
+        "TOKEN",
+    ])
+    .env("TOKEN", org.server.api_token());
+    let out = add.output().unwrap();
+    assert!(out.status.success(), "{}", describe(&out));
+
+    // Something for each trigger to find: a new user and group, a membership, an update, deletions.
+    let start = org.now_iso();
+    let user = org.api(
+        reqwest::Method::POST,
+        "/api/v1/users?activate=true",
+        Some(json!({"profile": {"firstName": "Tess", "lastName": "Trigger", "email": "tess@example.com",
+            "login": "tess@example.com", "employeeId": "E900001"}})),
+    );
+    let uid = user["id"].as_str().unwrap().to_string();
+    let group = org.api(
+        reqwest::Method::POST,
+        "/api/v1/groups",
+        Some(json!({"profile": {"name": "Watchers", "description": "triggers"}})),
+    );
+    let gid = group["id"].as_str().unwrap().to_string();
+    org.api(
+        reqwest::Method::PUT,
+        &format!("/api/v1/groups/{gid}/users/{uid}"),
+        None,
+    );
+    org.api(
+        reqwest::Method::POST,
+        &format!("/api/v1/users/{uid}"),
+        Some(json!({"profile": {"title": "Watcher"}})),
+    );
+    let doomed = org.api(
+        reqwest::Method::POST,
+        "/api/v1/users?activate=false",
+        Some(
+            json!({"profile": {"firstName": "Dee", "lastName": "Leted", "email": "dee@example.com",
+            "login": "dee@example.com", "employeeId": "E900002"}}),
+        ),
+    );
+    let did = doomed["id"].as_str().unwrap().to_string();
+    org.api(
+        reqwest::Method::DELETE,
+        &format!("/api/v1/users/{did}"),
+        None,
+    );
+    org.api(
+        reqwest::Method::DELETE,
+        &format!("/api/v1/users/{did}"),
+        None,
+    );
+
+    let triggers: Vec<(&str, Value)> = vec![
+        (
+            "new_events",
+            json!({"start": start, "categories": ["user_lifecycle"]}),
+        ),
+        (
+            "scheduled_event_search",
+            json!({"schedule": "hourly", "start": "3h", "settle": "0s"}),
+        ),
+        ("new_user", json!({"start": start, "lag": "0s"})),
+        ("updated_user", json!({"start": start, "lag": "0s"})),
+        ("new_group", json!({"start": start, "lag": "0s"})),
+        ("group_membership_changed", json!({"start": start})),
+        ("deleted_objects", json!({"start": start})),
+    ];
+    let registry: Vec<&str> = okta_connector::triggers::registry()
+        .iter()
+        .map(|t| t.name)
+        .collect();
+    assert_eq!(
+        triggers.iter().map(|(t, _)| *t).collect::<Vec<_>>(),
+        registry
+    );
+    let mut yaml = String::from("interval: 1s\ntriggers:\n");
+    for (trigger, config) in &triggers {
+        yaml.push_str(&format!(
+            "  - name: {trigger}\n    connection: acme\n    trigger: {trigger}\n    config: {config}\n    sink: {{file: {}}}\n",
+            org.path(&format!("{trigger}.jsonl")).display()
+        ));
+    }
+    let config_path = org.path("serve.yaml");
+    std::fs::write(&config_path, yaml).unwrap();
+    let serve = org.spawn(&["serve", "--config", config_path.to_str().unwrap()]);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let ready = || {
+        triggers
+            .iter()
+            .all(|(t, _)| line_count(&org.path(&format!("{t}.jsonl"))) > 0)
+    };
+    while !ready() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Command::new("kill")
+        .args(["-TERM", &serve.id().to_string()])
+        .status()
+        .unwrap();
+    let out = serve.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", describe(&out));
+
+    let records = |t: &str| read_jsonl(&org.path(&format!("{t}.jsonl")));
+    let ids = |t: &str| -> Vec<String> {
+        records(t)
+            .iter()
+            .map(|e| e["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let types: Vec<String> = records("new_events")
+        .iter()
+        .map(|e| e["record"]["eventType"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        types.iter().all(|t| t.starts_with("user.lifecycle.")),
+        "{types:?}"
+    );
+    assert!(
+        types.contains(&"user.lifecycle.delete.completed".to_string()),
+        "{types:?}"
+    );
+    let batches = records("scheduled_event_search");
+    assert_eq!(
+        batches.len(),
+        3,
+        "three hourly windows, one batch each at least: {batches:?}"
+    );
+    assert!(batches.iter().all(|b| b["record"]["firstBatch"] == true));
+    // The user created and deleted before the first poll is gone from Okta: only deleted_objects sees it.
+    assert_eq!(ids("new_user"), vec![uid.clone()]);
+    assert!(
+        ids("updated_user")
+            .iter()
+            .any(|id| id.starts_with(&format!("{uid}@")))
+    );
+    assert_eq!(ids("new_group"), vec![gid.clone()]);
+    let membership = records("group_membership_changed");
+    assert_eq!(membership.len(), 1);
+    assert_eq!(membership[0]["details"]["change"], "added");
+    assert_eq!(membership[0]["details"]["user"]["id"], uid.as_str());
+    let deleted = records("deleted_objects");
+    assert_eq!(deleted.len(), 1);
+    assert_eq!(deleted[0]["details"]["id"], did.as_str());
+
+    // The same scheduled search from `watch`: the three windows, once, to stdout.
+    let config = json!({"schedule": "hourly", "start": "3h", "settle": "0s"}).to_string();
+    let stdout = org.ok(&[
+        "watch",
+        "scheduled_event_search",
+        "-c",
+        "acme",
+        "--config",
+        &config,
+        "--once",
+    ]);
+    let batches: Vec<Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(batches.len(), 3, "{stdout}");
+    let again = org.ok(&[
+        "watch",
+        "scheduled_event_search",
+        "-c",
+        "acme",
+        "--config",
+        &config,
+        "--once",
+    ]);
+    assert_eq!(again, "", "each window runs once");
+}
