@@ -8,6 +8,7 @@
 //! simulator's request counters), so the walk-through stays honest as the connector changes.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use futures_util::StreamExt;
@@ -125,7 +126,85 @@ async fn walk_through(server: &SimServer, client: &Client, demo_start: i64) -> a
     membership(client, &user).await?;
     two_step_delete(client, &user.id).await?;
     system_log(server, client, demo_start, &user.id).await?;
-    discovery_actions(server, client, demo_start, &user).await
+    discovery_actions(server, client, demo_start, &user).await?;
+    triggers(client, demo_start).await
+}
+
+/// Step 8: two triggers run by the same runner `watch` and `serve` use, into files in a temporary
+/// state directory; run again, they deliver nothing twice.
+async fn triggers(client: &Client, demo_start: i64) -> anyhow::Result<()> {
+    use okta_connector::triggers::runtime::{self, Instance, Options};
+    step(
+        8,
+        "Triggers: the demo's changes delivered to files, durably (what `watch` and `serve` run)",
+    );
+    let dir = std::env::temp_dir().join(format!("okta-connector-demo-{}", std::process::id()));
+    let result = async {
+        okta_connector::connections::crypto::create_private_dir(&dir)?;
+        let since = okta_sim::clock::iso_ms(demo_start);
+        let triggers = [
+            (
+                "lifecycle",
+                "new_events",
+                json!({"start": since, "categories": ["user_lifecycle"]}),
+            ),
+            (
+                "memberships",
+                "group_membership_changed",
+                json!({"start": since}),
+            ),
+        ];
+        let options = Options {
+            once: true,
+            ..Options::default()
+        };
+        for round in ["first run", "run again"] {
+            for (name, trigger, config) in &triggers {
+                let file = dir.join(format!("{name}.jsonl"));
+                let instance = Instance {
+                    name: (*name).into(),
+                    connection: "demo".into(),
+                    trigger: okta_connector::triggers::find(trigger)
+                        .context("the trigger is in the registry")?,
+                    config: config.clone(),
+                    sink: format!("file:{}", file.display())
+                        .parse()
+                        .map_err(|e: String| anyhow::anyhow!(e))?,
+                };
+                let (_stop, shutdown) = tokio::sync::watch::channel(false);
+                let summary = runtime::run(
+                    &instance,
+                    client.clone(),
+                    &dir,
+                    Arc::new(okta_client::TokioClock),
+                    &options,
+                    shutdown,
+                )
+                .await
+                .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+                let lines = std::fs::read_to_string(&file)?;
+                let last: Value = lines
+                    .lines()
+                    .last()
+                    .map(serde_json::from_str)
+                    .transpose()?
+                    .unwrap_or(Value::Null);
+                println!(
+                    "   {round}: {trigger} delivered {} records ({} in the file); last: {} {}",
+                    summary.delivered,
+                    lines.lines().count(),
+                    last["record"]["eventType"].as_str().unwrap_or("-"),
+                    last.get("details")
+                        .map(Value::to_string)
+                        .unwrap_or_default(),
+                );
+            }
+        }
+        anyhow::Ok(())
+    }
+    .await;
+    let _ = std::fs::remove_dir_all(&dir);
+    result
 }
 
 /// The demo's own user, created in step 3.
@@ -495,6 +574,7 @@ Continue with the real tool (the simulator stands in for an Okta org):
    okta-connector users search --search 'profile.department eq \"Engineering\"' --max 5
    okta-connector groups list --q Eng
    okta-connector logs search --since 1h
+   okta-connector watch new_events --config '{{\"categories\": [\"user_lifecycle\"]}}' --sink file:events.jsonl
    okta-connector actions list            # every action; `actions describe NAME` shows its input schema
 For a real org: okta-connector connections add prod --org-url acme.okta.com (prompts for the token)."
     );

@@ -78,7 +78,12 @@ fn describe(ctx: &Context, trigger: &TriggerDef) -> anyhow::Result<()> {
         let doc = json!({
             "name": trigger.name,
             "summary": trigger.summary,
-            "record": {"object": trigger.record.object, "id": trigger.record.id, "details": trigger.record.details},
+            "record": {
+                "object": trigger.record.object,
+                "shape": trigger.record.shape,
+                "id": trigger.record.id,
+                "details": trigger.record.details,
+            },
             "configSchema": schema,
         });
         println!("{}", serde_json::to_string_pretty(&doc)?);
@@ -97,6 +102,9 @@ fn describe(ctx: &Context, trigger: &TriggerDef) -> anyhow::Result<()> {
         trigger.record.object,
         trigger.record.id
     )?;
+    if let Some(shape) = trigger.record.shape {
+        writeln!(out, "  record fields: {shape}")?;
+    }
     if let Some(details) = trigger.record.details {
         writeln!(out, "  details: {details}")?;
     }

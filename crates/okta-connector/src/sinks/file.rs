@@ -16,7 +16,6 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
-use std::os::fd::AsRawFd;
 use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
@@ -417,24 +416,27 @@ fn open_file(path: &Path) -> anyhow::Result<File> {
     Ok(file)
 }
 
-/// An exclusive `flock`, released when the file is closed (or the process dies).
+/// An exclusive lock (`flock` on Unix), released when the file is closed (or the process dies).
 fn lock(file: &File, path: &Path) -> anyhow::Result<()> {
-    // SAFETY: flock only reads the descriptor number, which `file` owns and keeps open.
-    if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
-        return Ok(());
-    }
-    let e = std::io::Error::last_os_error();
-    match e.raw_os_error() {
-        Some(libc::EWOULDBLOCK) => anyhow::bail!(
+    match file.try_lock() {
+        Ok(()) => Ok(()),
+        Err(std::fs::TryLockError::WouldBlock) => anyhow::bail!(
             "the sink file {} is already being written by another file sink (another trigger, or \
              another okta-connector process): give each trigger its own file",
             path.display()
         ),
         // Some network file systems have no locks: write without one rather than not at all.
-        Some(libc::ENOLCK) | Some(libc::EOPNOTSUPP) => {
+        Err(std::fs::TryLockError::Error(e))
+            if matches!(
+                e.raw_os_error(),
+                Some(libc::ENOLCK) | Some(libc::EOPNOTSUPP)
+            ) =>
+        {
             tracing::warn!(path = %path.display(), "the file system cannot lock the sink file");
             Ok(())
         }
-        _ => anyhow::bail!("cannot lock the sink file {}: {e}", path.display()),
+        Err(std::fs::TryLockError::Error(e)) => {
+            anyhow::bail!("cannot lock the sink file {}: {e}", path.display())
+        }
     }
 }

@@ -126,9 +126,10 @@ impl Trigger for NewEvents {
     type Config = NewEventsConfig;
     const NAME: &'static str = "new_events";
     const SUMMARY: &'static str =
-        "System Log events as they are written, filtered by category, event type and outcome";
+        "System Log events as they are written, filtered by category, event type and outcome.";
     const RECORD: RecordDef = RecordDef {
         object: "LogEvent",
+        shape: None,
         id: "the event's uuid",
         details: None,
     };
@@ -200,9 +201,10 @@ impl Trigger for GroupMembershipChanged {
     type Config = MembershipConfig;
     const NAME: &'static str = "group_membership_changed";
     const SUMMARY: &'static str =
-        "Users added to or removed from groups (System Log group.user_membership.add/remove)";
+        "Users added to or removed from groups (System Log group.user_membership.add/remove).";
     const RECORD: RecordDef = RecordDef {
         object: "LogEvent",
+        shape: None,
         id: "the event's uuid",
         details: Some(
             r#"{"change": "added"|"removed", "group": {"id","displayName"}, "user": {"id","alternateId","displayName"}}"#,
@@ -268,9 +270,10 @@ fn both_kinds() -> Vec<ObjectType> {
 impl Trigger for DeletedObjects {
     type Config = DeletedConfig;
     const NAME: &'static str = "deleted_objects";
-    const SUMMARY: &'static str = "Users and groups deleted (System Log user.lifecycle.delete.completed, group.lifecycle.delete)";
+    const SUMMARY: &'static str = "Users and groups deleted (System Log user.lifecycle.delete.completed, group.lifecycle.delete).";
     const RECORD: RecordDef = RecordDef {
         object: "LogEvent",
+        shape: None,
         id: "the event's uuid",
         details: Some(r#"{"objectType": "user"|"group", "id", "alternateId", "displayName"}"#),
     };

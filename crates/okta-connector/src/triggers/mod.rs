@@ -163,8 +163,11 @@ pub trait Source: Send {
 /// What a trigger's records are, for `triggers describe` and the docs.
 #[derive(Clone, Copy, Debug)]
 pub struct RecordDef {
-    /// The Okta object in `record` (e.g. "LogEvent", "User").
+    /// The Okta object in `record` (e.g. "LogEvent", "User"), or the name of what the trigger builds.
     pub object: &'static str,
+    /// The record's fields, when the trigger builds the record itself (rather than passing Okta's
+    /// object through).
+    pub shape: Option<&'static str>,
     /// How the record id is made.
     pub id: &'static str,
     /// What `details` holds, when the trigger fills it.

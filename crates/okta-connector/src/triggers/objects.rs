@@ -155,6 +155,7 @@ impl Trigger for NewUser {
         "Users created since the cursor (a users search on created, oldest first).";
     const RECORD: RecordDef = RecordDef {
         object: "User",
+        shape: None,
         id: "the user id",
         details: None,
     };
@@ -178,6 +179,7 @@ impl Trigger for UpdatedUser {
          included), each version once; re-reads a safety lag for late-indexed updates.";
     const RECORD: RecordDef = RecordDef {
         object: "User",
+        shape: None,
         id: "{user id}@{lastUpdated}",
         details: None,
     };
@@ -201,6 +203,7 @@ impl Trigger for NewGroup {
         "Groups created since the cursor (a groups search on created, oldest first).";
     const RECORD: RecordDef = RecordDef {
         object: "Group",
+        shape: None,
         id: "the group id",
         details: None,
     };

@@ -142,6 +142,23 @@ fn demo_walks_through_the_org() {
         "{section}"
     );
 
+    // Triggers: the demo's lifecycle events and membership changes delivered once, then nothing twice.
+    let lifecycle = line(&text, "first run: new_events delivered ");
+    assert!(number_after(lifecycle, "delivered ") >= 5, "{lifecycle}");
+    let members = line(&text, "first run: group_membership_changed delivered ");
+    assert_eq!(
+        number_after(members, "delivered "),
+        2,
+        "added, then removed: {members}"
+    );
+    assert!(members.contains("\"change\":\"removed\""), "{members}");
+    for again in [
+        "run again: new_events delivered 0 records",
+        "run again: group_membership_changed delivered 0 records",
+    ] {
+        assert!(text.contains(again), "missing {again:?}\n{text}");
+    }
+
     // How to continue, and no credential in the output.
     assert!(text.contains("okta-connector sim --port 8080"));
     assert!(text.contains("okta-connector connections add sandbox"));

@@ -591,5 +591,5 @@ fn invalid_configurations_are_refused_with_a_fix() {
             props[field]
         );
     }
-    assert!(def.record.object.contains("totalCount"));
+    assert!(def.record.shape.unwrap().contains("totalCount"));
 }

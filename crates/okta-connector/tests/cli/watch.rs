@@ -338,6 +338,19 @@ fn serve_runs_many_triggers_and_stops_gracefully() {
 }
 
 #[test]
+fn the_readme_lists_every_trigger() {
+    let out = cmd().args(["triggers", "docs"]).output().unwrap();
+    assert!(out.status.success(), "{}", describe(&out));
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")).unwrap();
+    let table = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        readme.contains(&table),
+        "README.md's trigger tables are out of date; replace them with the output of `okta-connector triggers docs`:\n{table}"
+    );
+}
+
+#[test]
 fn trigger_commands_explain_their_failures() {
     let org = Org::start();
     let list = org.ok(&["--output", "ndjson", "triggers", "list"]);

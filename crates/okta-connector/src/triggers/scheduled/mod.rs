@@ -300,17 +300,19 @@ impl Trigger for ScheduledEventSearch {
     const SUMMARY: &'static str = "Search the System Log on a monthly, daily or hourly schedule \
         (with time zone), each window [previous run, this run) once, in batches of 1–1000 events.";
     const RECORD: RecordDef = RecordDef {
-        object: "ScheduledSearchBatch: one batch of a window's System Log events, JSON \
-            {\"scheduledTime\", \"range\": {\"since\", \"until\"}, \"batchIndex\", \
-            \"firstRecordId\", \"lastRecordId\", \"totalCount\", \"firstBatch\", \"lastBatch\", \
-            \"startOffset\", \"endOffset\", \"events\": [LogEvent, as Okta sent it]}. Times are \
-            UTC (2026-11-29T08:00:00.000Z); range is [since, until) = [previous scheduled time, \
-            scheduledTime); batchIndex counts from 0; offsets are 0-based positions in the \
-            window's events, startOffset inclusive and endOffset exclusive; first/lastRecordId \
-            are the uuids of the batch's first and last events (null when it has none); \
-            totalCount is the number of events in the whole window. A window with no events \
-            comes out as one batch with totalCount 0 and no events, so every run is visible.",
-        id: "{scheduledTime}#{batchIndex}, e.g. 2026-11-29T08:00:00.000Z#0",
+        object: "ScheduledSearchBatch",
+        shape: Some(
+            "one batch of a window's System Log events: {\"scheduledTime\", \"range\": {\"since\", \"until\"}, \
+             \"batchIndex\", \"firstRecordId\", \"lastRecordId\", \"totalCount\", \"firstBatch\", \"lastBatch\", \
+             \"startOffset\", \"endOffset\", \"events\": [LogEvent, as Okta sent it]}. Times are UTC \
+             (2026-11-29T08:00:00.000Z); range is [since, until) = [previous scheduled time, scheduledTime); \
+             batchIndex counts from 0; offsets are 0-based positions in the window's events, startOffset \
+             inclusive and endOffset exclusive; first/lastRecordId are the uuids of the batch's first and \
+             last events (null when it has none); totalCount is the number of events in the whole window. \
+             A window with no events comes out as one batch with totalCount 0 and no events, so every run \
+             is visible.",
+        ),
+        id: "{scheduledTime}#{batchIndex}",
         details: None,
     };
 
