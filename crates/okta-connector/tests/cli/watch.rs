@@ -533,10 +533,12 @@ fn every_trigger_runs_from_serve_and_from_watch() {
     std::fs::write(&config_path, yaml).unwrap();
     let serve = org.spawn(&["serve", "--config", config_path.to_str().unwrap()]);
     let deadline = Instant::now() + Duration::from_secs(60);
+    // Everything each trigger finds here fits one batch, but the scheduled search's three windows.
+    let expected = |t: &str| if t == "scheduled_event_search" { 3 } else { 1 };
     let ready = || {
         triggers
             .iter()
-            .all(|(t, _)| line_count(&org.path(&format!("{t}.jsonl"))) > 0)
+            .all(|(t, _)| line_count(&org.path(&format!("{t}.jsonl"))) >= expected(t))
     };
     while !ready() && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(100));
@@ -589,6 +591,20 @@ fn every_trigger_runs_from_serve_and_from_watch() {
     let deleted = records("deleted_objects");
     assert_eq!(deleted.len(), 1);
     assert_eq!(deleted[0]["details"]["id"], did.as_str());
+
+    // Each trigger from `watch` too (new instances: their own cursors), to stdout.
+    for (trigger, config) in &triggers {
+        let name = format!("watch-{trigger}");
+        let config = config.to_string();
+        let stdout = org.ok(&[
+            "watch", trigger, "-c", "acme", "--name", &name, "--config", &config, "--once",
+        ]);
+        assert_eq!(
+            stdout.lines().count(),
+            line_count(&org.path(&format!("{trigger}.jsonl"))),
+            "{trigger}: {stdout}"
+        );
+    }
 
     // The same scheduled search from `watch`: the three windows, once, to stdout.
     let config = json!({"schedule": "hourly", "start": "3h", "settle": "0s"}).to_string();
