@@ -288,6 +288,21 @@ fn serve_runs_many_triggers_and_stops_gracefully() {
     .env("TOKEN", org.server.api_token());
     let out = add.output().unwrap();
     assert!(out.status.success(), "{}", describe(&out));
+    // A second org, on a second connection of the same store.
+    let beta = Org::start();
+    let mut add = org.cli();
+    add.args([
+        "connections",
+        "add",
+        "beta",
+        "--org-url",
+        beta.server.base_url(),
+        "--secret-env",
+        "TOKEN",
+    ])
+    .env("TOKEN", beta.server.api_token());
+    let out = add.output().unwrap();
+    assert!(out.status.success(), "{}", describe(&out));
     let start = org.now_iso();
     let audit = org.path("audit.jsonl");
     let logins = org.path("logins.jsonl");
@@ -300,7 +315,7 @@ fn serve_runs_many_triggers_and_stops_gracefully() {
              config: {{start: \"{start}\"}}\n    \
              sink: {{file: {audit}}}\n  \
            - name: logins\n    \
-             connection: acme\n    \
+             connection: beta\n    \
              trigger: new_events\n    \
              config: {{start: \"{start}\", event_types: [user.session.start]}}\n    \
              sink: {{file: {logins}}}\n",
@@ -311,6 +326,7 @@ fn serve_runs_many_triggers_and_stops_gracefully() {
     std::fs::write(&config_path, config).unwrap();
     let serve = org.spawn(&["serve", "--config", config_path.to_str().unwrap()]);
     let written = org.events(2_000);
+    let written_beta = beta.events(2_000);
     let deadline = Instant::now() + Duration::from_secs(60);
     while (line_count(&audit) < 2_000 || line_count(&logins) < 2_000) && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(100));
@@ -333,7 +349,7 @@ fn serve_runs_many_triggers_and_stops_gracefully() {
             .map(|e| e["id"].as_str().unwrap().into())
             .collect()
     };
-    assert_eq!(ids(&logins), written);
+    assert_eq!(ids(&logins), written_beta);
     assert_eq!(ids(&audit), written);
 }
 
