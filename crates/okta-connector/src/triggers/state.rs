@@ -59,6 +59,7 @@ pub struct Job {
 }
 
 /// What a job row records.
+#[derive(Clone, Copy)]
 pub struct JobRecord<'a> {
     pub started: &'a str,
     pub finished: &'a str,
@@ -319,25 +320,37 @@ impl TriggerState {
 
     /// Marks ids as delivered without moving the cursor: records a sink already held after a crash
     /// (delivered by a process that died before its commit). Their job row, lost with that process,
-    /// is written now so the history still counts every record once.
+    /// is written now for the ids not remembered already (a second crash before the next commit
+    /// finds the same records again), so the history counts every record once. Returns how many
+    /// were new.
     pub fn remember(
         &mut self,
         ids: &[String],
         now_ms: i64,
         job: &JobRecord<'_>,
-    ) -> anyhow::Result<()> {
+    ) -> anyhow::Result<u64> {
         let tx = self.db.transaction()?;
+        let mut new = 0;
         {
             let mut insert = tx.prepare_cached(
-                "INSERT OR REPLACE INTO trigger_seen (name, id, seen_ms) VALUES (?1, ?2, ?3)",
+                "INSERT OR IGNORE INTO trigger_seen (name, id, seen_ms) VALUES (?1, ?2, ?3)",
             )?;
             for id in ids {
-                insert.execute(params![self.who.name, id, now_ms])?;
+                new += insert.execute(params![self.who.name, id, now_ms])? as u64;
             }
         }
-        insert_job(&tx, &self.who, job)?;
+        if new > 0 {
+            insert_job(
+                &tx,
+                &self.who,
+                &JobRecord {
+                    records: new,
+                    ..*job
+                },
+            )?;
+        }
         tx.commit()?;
-        Ok(())
+        Ok(new)
     }
 
     /// Records a failed attempt in the job history (the cursor does not move).

@@ -34,16 +34,18 @@ impl Clock for SimClock {
     }
 }
 
-/// Records what it is given; fails the first `fail` deliveries.
+/// Records what it is given; fails the first `fail` deliveries; claims to hold `held` after a crash.
 #[derive(Clone, Default)]
 struct MemorySink {
     lines: Arc<Mutex<Vec<Line>>>,
     fail: Arc<AtomicUsize>,
+    held: Arc<Mutex<Vec<String>>>,
 }
 
 impl Sink for MemorySink {
     fn recover<'a>(&'a mut self, _committed: Option<&'a str>) -> SinkFuture<'a, Vec<String>> {
-        Box::pin(async { Ok(Vec::new()) })
+        let held = self.held.lock().clone();
+        Box::pin(async move { Ok(held) })
     }
     fn deliver<'a>(&'a mut self, batch: &'a [Line]) -> SinkFuture<'a, Option<String>> {
         Box::pin(async move {
@@ -378,6 +380,50 @@ async fn a_failing_sink_is_retried_and_the_cursor_waits_for_it() {
             .as_deref()
             .unwrap()
             .contains("the receiver is down")
+    );
+    org.server.shutdown().await;
+}
+
+#[tokio::test]
+async fn records_a_sink_already_holds_are_skipped_and_counted_once() {
+    let org = Org::start(small()).await;
+    let start = org.now_iso();
+    let written = org.events(10, 0, "user.session.start").await;
+    let events = instance("held", "new_events", json!({"start": start}));
+    // The sink says a crashed process got the first three to it before dying: twice in a row (a
+    // second crash before any commit), as the file sink would.
+    let sink = MemorySink::default();
+    *sink.held.lock() = written[..3].to_vec();
+    let crashed = MemorySink {
+        held: sink.held.clone(),
+        ..MemorySink::default()
+    };
+    let (stop, shutdown) = tokio::sync::watch::channel(false);
+    stop.send(true).unwrap();
+    // Started and stopped before reading: only the recovery happens.
+    runtime::run_with_sink(
+        &events,
+        Box::new(crashed),
+        org.client.clone(),
+        org.dir.path(),
+        Arc::new(org.clock.clone()),
+        &Options::default(),
+        shutdown,
+    )
+    .await
+    .unwrap();
+    org.run(&events, &sink, true).await.unwrap();
+    assert_ids(&sink.ids(), &written[3..]);
+    let jobs = state::jobs(org.dir.path(), Some("held"), 10).unwrap();
+    let records: Vec<u64> = jobs.iter().rev().map(|j| j.records).collect();
+    assert_eq!(
+        records,
+        vec![3, 7],
+        "the held three counted once, then the other seven"
+    );
+    assert_eq!(
+        jobs[0].duplicates, 3,
+        "the held three read again and dropped"
     );
     org.server.shutdown().await;
 }
