@@ -1,9 +1,11 @@
-//! okta-connector as a library: connections (with their encrypted store), the action registry and
-//! output formatting. The `okta-connector` binary is a thin CLI over this.
+//! okta-connector as a library: connections (with their encrypted store), the action and trigger
+//! registries, the trigger runner and its sinks, the daemon (`serve` and its HTTP side) and output
+//! formatting. The `okta-connector` binary is a thin CLI over this.
 
 pub mod actions;
 pub mod bulk;
 pub mod connections;
+pub mod daemon;
 pub mod journal;
 pub mod output;
 pub mod profile_schema;

@@ -55,6 +55,8 @@ pub struct Options {
     pub once: bool,
     /// The longest wait between attempts after a failure.
     pub max_backoff: Duration,
+    /// Where the daemon's /metrics learns of deliveries, sink errors and lag.
+    pub metrics: Option<Arc<crate::daemon::metrics::Metrics>>,
 }
 
 impl Default for Options {
@@ -64,6 +66,7 @@ impl Default for Options {
             dedup_window: Duration::from_secs(3600),
             once: false,
             max_backoff: Duration::from_secs(300),
+            metrics: None,
         }
     }
 }
@@ -148,6 +151,8 @@ struct Runner<'a> {
     ctx: SourceContext,
     cursor: Option<Value>,
     summary: Summary,
+    /// When the source last said it had caught up (the start of the run, before).
+    caught_up_at: std::time::Instant,
     /// Held for the run: one process per instance.
     _lock: std::fs::File,
 }
@@ -209,6 +214,7 @@ impl<'a> Runner<'a> {
             state.remember(&recovered, now_ms(&ctx), &job)?;
         }
         Ok(Runner {
+            caught_up_at: ctx.clock.now(),
             instance,
             options,
             source,
@@ -263,6 +269,7 @@ impl<'a> Runner<'a> {
                 return Ok(self.stop(Stopped::Shutdown));
             }
             self.cursor = Some(batch.cursor);
+            self.report_lag(batch.next);
             let wait = match batch.next {
                 Next::Now => continue,
                 _ if self.options.once => return Ok(self.stop(Stopped::CaughtUp)),
@@ -323,6 +330,9 @@ impl<'a> Runner<'a> {
             match self.sink.deliver(&lines).await {
                 Ok(position) => break position,
                 Err(e) => {
+                    if let Some(m) = &self.options.metrics {
+                        m.sink_error(&self.instance.name, self.instance.trigger.name);
+                    }
                     self.record_failure(
                         started,
                         &format!("delivering to {}: {e}", self.sink.describe()),
@@ -356,6 +366,13 @@ impl<'a> Runner<'a> {
         self.summary.delivered += delivered.len() as u64;
         self.summary.duplicates += duplicates;
         self.summary.batches += 1;
+        if let Some(m) = &self.options.metrics {
+            m.delivered(
+                &self.instance.name,
+                self.instance.trigger.name,
+                delivered.len() as u64,
+            );
+        }
         tracing::info!(
             name = self.instance.name,
             records = delivered.len(),
@@ -395,6 +412,23 @@ impl<'a> Runner<'a> {
         self.state
             .commit(cursor, position, delivered, now, forget_before, job)
             .map_err(|e| RunError::Setup(e.context("cannot commit the trigger's cursor")))
+    }
+
+    /// Lag for /metrics: 0 while caught up, else the time since the source last caught up (or
+    /// since the run started).
+    fn report_lag(&mut self, next: Next) {
+        let now = self.ctx.clock.now();
+        if next != Next::Now {
+            self.caught_up_at = now;
+        }
+        if let Some(m) = &self.options.metrics {
+            let behind = now.saturating_duration_since(self.caught_up_at);
+            m.lag(
+                &self.instance.name,
+                self.instance.trigger.name,
+                behind.as_secs_f64(),
+            );
+        }
     }
 
     fn record_failure(&mut self, started: &str, error: &str) {
