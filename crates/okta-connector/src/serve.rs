@@ -26,13 +26,19 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use anyhow::Context as _;
-use okta_client::{Client, Clock};
+use okta_client::{Client, Clock, SecretString};
 use serde::Deserialize;
 use serde_json::Value;
 use tokio::sync::watch;
 
+use crate::daemon::metrics::Metrics;
+use crate::daemon::{self, DaemonState};
 use crate::sinks::SinkSpec;
+use crate::triggers::Trigger as _;
+use crate::triggers::realtime;
 use crate::triggers::runtime::{self, Instance, Options, RunError, Summary};
 use crate::triggers::time_spec::Span;
 
@@ -42,7 +48,36 @@ use crate::triggers::time_spec::Span;
 pub struct ServeConfig {
     pub interval: Option<Span>,
     pub dedup_window: Option<Span>,
+    /// The daemon's HTTP listener (the API for actions, Event Hook endpoints, /healthz, /readyz,
+    /// /metrics). Served when given, or when a real-time trigger needs its endpoint.
+    pub http: Option<HttpConfig>,
+    #[serde(default)]
     pub triggers: Vec<Entry>,
+}
+
+/// `http:` in the configuration.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpConfig {
+    /// The address to listen on (default 127.0.0.1:8686: loopback unless told otherwise).
+    #[serde(default = "default_listen")]
+    pub listen: std::net::SocketAddr,
+    /// The environment variable holding the bearer token the HTTP API for actions requires; the
+    /// API is off without it.
+    pub api_token_env: Option<String>,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig {
+            listen: default_listen(),
+            api_token_env: None,
+        }
+    }
+}
+
+fn default_listen() -> std::net::SocketAddr {
+    std::net::SocketAddr::from(([127, 0, 0, 1], 8686))
 }
 
 /// One trigger instance of the file.
@@ -73,8 +108,10 @@ impl ServeConfig {
     }
 
     fn check(&self) -> anyhow::Result<()> {
-        if self.triggers.is_empty() {
-            anyhow::bail!("`triggers` is empty: list at least one trigger instance");
+        if self.triggers.is_empty() && self.http.is_none() {
+            anyhow::bail!(
+                "nothing to serve: list trigger instances under `triggers`, or configure `http` for the API"
+            );
         }
         let mut names = HashSet::new();
         for entry in &self.triggers {
@@ -190,6 +227,130 @@ pub async fn run(
     while let Some(done) = tasks.join_next().await {
         let (name, outcome) = done.context("a trigger task panicked")?;
         outcomes.insert(name, outcome);
+    }
+    Ok(outcomes)
+}
+
+/// What `serve` needs from its surroundings.
+pub struct Surroundings<'a> {
+    /// One client per connection the configuration names.
+    pub clients: BTreeMap<String, Client>,
+    pub state_dir: &'a Path,
+    pub clock: Arc<dyn Clock>,
+    /// The process environment (secrets named by `*_env` fields).
+    pub env: &'a (dyn Fn(&str) -> Option<String> + Sync),
+    pub metrics: Arc<Metrics>,
+}
+
+/// The whole daemon: the HTTP listener (when configured or needed by a real-time trigger), the
+/// Event Hooks registered, then every trigger instance, until shutdown. Returns each instance's
+/// outcome. Everything that can be checked (secrets present, the address free) is checked before
+/// any trigger starts.
+pub async fn daemon(
+    config: &ServeConfig,
+    around: Surroundings<'_>,
+    shutdown: watch::Receiver<bool>,
+) -> anyhow::Result<BTreeMap<String, Result<Summary, RunError>>> {
+    let instances = config.instances()?;
+    let mut hooks = BTreeMap::new();
+    let mut registrations = Vec::new();
+    for (instance, _) in &instances {
+        if instance.trigger.name != realtime::NewEventsRealtime::NAME {
+            continue;
+        }
+        let hook: realtime::RealtimeConfig = serde_json::from_value(instance.config.clone())?;
+        let secret = (around.env)(&hook.secret_env)
+            .filter(|s| !s.is_empty())
+            .with_context(|| {
+                format!(
+                    "trigger instance '{}': the environment variable {} (its Event Hook secret) is not set",
+                    instance.name, hook.secret_env
+                )
+            })?;
+        let secret = SecretString::new(secret);
+        let inbox = realtime::Inbox::open(&runtime::work_dir(around.state_dir, &instance.name))?;
+        if hook.register {
+            registrations.push((instance.clone(), hook, secret.clone()));
+        }
+        hooks.insert(
+            instance.name.clone(),
+            daemon::hooks::Endpoint { secret, inbox },
+        );
+    }
+    let http = match (&config.http, hooks.is_empty()) {
+        (Some(http), _) => Some(http.clone()),
+        (None, false) => Some(HttpConfig::default()),
+        (None, true) => None,
+    };
+    let state = Arc::new(DaemonState {
+        clients: around.clients.clone(),
+        api_token: match http.as_ref().and_then(|h| h.api_token_env.as_ref()) {
+            Some(var) => Some(SecretString::new(
+                (around.env)(var)
+                    .filter(|t| !t.is_empty())
+                    .with_context(|| format!("http.api_token_env names {var}, which is not set"))?,
+            )),
+            None => None,
+        },
+        metrics: around.metrics.clone(),
+        hooks,
+        ready: AtomicBool::new(false),
+    });
+    let server = match &http {
+        Some(http) => {
+            let listener = tokio::net::TcpListener::bind(http.listen)
+                .await
+                .with_context(|| format!("cannot listen on {}", http.listen))?;
+            tracing::info!(address = %listener.local_addr()?, "HTTP listening");
+            let router = daemon::router(state.clone());
+            let mut stop = shutdown.clone();
+            Some(tokio::spawn(async move {
+                axum::serve(listener, router)
+                    .with_graceful_shutdown(async move {
+                        let _ = stop.wait_for(|s| *s).await;
+                    })
+                    .await
+            }))
+        }
+        None => None,
+    };
+    // With the endpoints up, Okta can verify them.
+    for (instance, hook, secret) in registrations {
+        let Some(client) = around.clients.get(&instance.connection) else {
+            continue;
+        };
+        match daemon::hooks::ensure_hook(client, &instance.name, &hook, &secret).await {
+            Ok(summary) => tracing::info!(name = instance.name, "Event Hook {summary}"),
+            // Deliveries will not come, but the catch-up still reads every event.
+            Err(e) => tracing::error!(
+                name = instance.name,
+                error = %e,
+                "cannot register the Event Hook; the System Log catch-up still delivers every event"
+            ),
+        }
+    }
+    let instances = instances
+        .into_iter()
+        .map(|(instance, options)| {
+            let options = Options {
+                metrics: Some(around.metrics.clone()),
+                ..options
+            };
+            (instance, options)
+        })
+        .collect();
+    state.ready.store(true, Ordering::Release);
+    let outcomes = run(
+        instances,
+        &around.clients,
+        around.state_dir,
+        around.clock,
+        shutdown.clone(),
+    )
+    .await?;
+    if let Some(server) = server {
+        // Without triggers, the HTTP side alone runs until shutdown.
+        let _ = server.await;
     }
     Ok(outcomes)
 }

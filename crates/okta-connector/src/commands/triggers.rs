@@ -198,6 +198,15 @@ pub async fn jobs(ctx: &Context, args: JobsArgs) -> anyhow::Result<()> {
 
 pub async fn watch(ctx: &Context, args: WatchArgs) -> anyhow::Result<()> {
     let trigger = find(&args.trigger)?;
+    if trigger.name == "new_events_realtime" {
+        return Err(Exit::error(
+            exit::USAGE,
+            anyhow::anyhow!(
+                "new_events_realtime receives Okta's Event Hook deliveries on the daemon's HTTP \
+                 endpoint: run it under `okta-connector serve` (or poll with `watch new_events`)"
+            ),
+        ));
+    }
     let config = super::actions::read_json(args.config.as_deref(), "--config")?;
     let sink: SinkSpec = args
         .sink
@@ -279,18 +288,18 @@ pub async fn serve(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
             .map_err(|e| Exit::error(exit::CONNECTION, e))?;
         clients.insert(name.to_string(), client);
     }
-    let instances = config
-        .instances()
+    let env = |name: &str| std::env::var(name).ok();
+    let around = okta_connector::serve::Surroundings {
+        clients,
+        state_dir: &state_dir,
+        clock: Arc::new(okta_client::TokioClock),
+        env: &env,
+        metrics: Arc::new(okta_connector::daemon::metrics::Metrics::new()),
+    };
+    tracing::info!(instances = config.triggers.len(), "serving");
+    let outcomes = okta_connector::serve::daemon(&config, around, shutdown_signal())
+        .await
         .map_err(|e| Exit::error(exit::USAGE, e))?;
-    tracing::info!(
-        instances = instances.len(),
-        connections = clients.len(),
-        "serving"
-    );
-    let clock: Arc<dyn okta_client::Clock> = Arc::new(okta_client::TokioClock);
-    let outcomes =
-        okta_connector::serve::run(instances, &clients, &state_dir, clock, shutdown_signal())
-            .await?;
     let mut first_error = None;
     for (name, outcome) in outcomes {
         match outcome {

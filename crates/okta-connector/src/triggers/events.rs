@@ -88,6 +88,26 @@ pub enum Outcome {
     Unanswered,
 }
 
+impl Outcome {
+    /// Okta's name: `SUCCESS`, `RATE_LIMIT`, ...
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Success => "SUCCESS",
+            Outcome::Failure => "FAILURE",
+            Outcome::Skipped => "SKIPPED",
+            Outcome::Allow => "ALLOW",
+            Outcome::Deny => "DENY",
+            Outcome::Challenge => "CHALLENGE",
+            Outcome::Unknown => "UNKNOWN",
+            Outcome::RateLimit => "RATE_LIMIT",
+            Outcome::Deferred => "DEFERRED",
+            Outcome::Scheduled => "SCHEDULED",
+            Outcome::Abandoned => "ABANDONED",
+            Outcome::Unanswered => "UNANSWERED",
+        }
+    }
+}
+
 /// Reading a long start as parallel windows.
 #[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -154,8 +174,23 @@ impl Trigger for NewEvents {
 
 /// `(categories or event types) and (results) and (filter)`.
 fn new_events_filter(config: &NewEventsConfig) -> Option<String> {
+    log_filter(
+        &config.categories,
+        &config.event_types,
+        &config.results,
+        config.filter.as_deref(),
+    )
+}
+
+/// The System Log filter for categories, event types, outcomes and an extra expression.
+pub(crate) fn log_filter(
+    categories: &[Category],
+    event_types: &[String],
+    results: &[Outcome],
+    extra: Option<&str>,
+) -> Option<String> {
     let mut any_of: Vec<String> = Vec::new();
-    for category in &config.categories {
+    for category in categories {
         any_of.extend(
             category
                 .prefixes()
@@ -164,20 +199,19 @@ fn new_events_filter(config: &NewEventsConfig) -> Option<String> {
         );
     }
     any_of.extend(
-        config
-            .event_types
+        event_types
             .iter()
             .map(|t| format!("eventType eq {}", quote(t))),
     );
-    let results: Vec<String> = config
-        .results
+    let results: Vec<String> = results
         .iter()
-        .map(|r| {
-            let name = serde_json::to_value(r).unwrap_or_default();
-            format!("outcome.result eq {}", quote(name.as_str().unwrap_or("")))
-        })
+        .map(|r| format!("outcome.result eq {}", quote(r.as_str())))
         .collect();
-    all_of(&[any_of, results, config.filter.iter().cloned().collect()])
+    all_of(&[
+        any_of,
+        results,
+        extra.map(str::to_string).into_iter().collect(),
+    ])
 }
 
 /// `group_membership_changed`: users added to or removed from groups.
@@ -304,7 +338,7 @@ impl Trigger for DeletedObjects {
     }
 }
 
-fn check_common(limit: u32, backfill: &Backfill) -> Result<(), String> {
+pub(crate) fn check_common(limit: u32, backfill: &Backfill) -> Result<(), String> {
     if !(1..=MAX_LIMIT).contains(&limit) {
         return Err(format!("limit must be 1 to {MAX_LIMIT}, got {limit}"));
     }
@@ -466,7 +500,7 @@ impl Drop for Reader {
 }
 
 impl LogSource {
-    fn new(
+    pub(crate) fn new(
         filter: Option<String>,
         start: Start,
         backfill: Backfill,

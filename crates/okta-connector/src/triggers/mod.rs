@@ -13,6 +13,7 @@
 pub mod categories;
 pub mod events;
 pub mod objects;
+pub mod realtime;
 pub mod runtime;
 pub mod scheduled;
 pub mod state;
@@ -241,6 +242,7 @@ fn build<T: Trigger>(config: Value) -> Result<Box<dyn Source>, String> {
 pub fn registry() -> &'static [TriggerDef] {
     static REGISTRY: &[TriggerDef] = &[
         TriggerDef::of::<events::NewEvents>(),
+        TriggerDef::of::<realtime::NewEventsRealtime>(),
         TriggerDef::of::<scheduled::ScheduledEventSearch>(),
         TriggerDef::of::<objects::NewUser>(),
         TriggerDef::of::<objects::UpdatedUser>(),

@@ -9,6 +9,7 @@ mod lifecycle;
 mod oauth;
 mod object_triggers;
 mod profile_schema;
+mod realtime;
 mod scheduled;
 mod sim;
 mod sinks;

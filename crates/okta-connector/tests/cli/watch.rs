@@ -15,14 +15,14 @@ use crate::{cmd, describe};
 
 const MASTER_KEY: &str = "0f0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
 
-struct Org {
-    server: SimServer,
-    rt: tokio::runtime::Runtime,
+pub(crate) struct Org {
+    pub(crate) server: SimServer,
+    pub(crate) rt: tokio::runtime::Runtime,
     dir: tempfile::TempDir,
 }
 
 impl Org {
-    fn start() -> Org {
+    pub(crate) fn start() -> Org {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let rt = tokio::runtime::Runtime::new().unwrap();
         let config = SimConfig {
@@ -41,12 +41,12 @@ impl Org {
         }
     }
 
-    fn path(&self, name: &str) -> PathBuf {
+    pub(crate) fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
 
     /// The CLI on this org, by the SDK's environment variables, with its own state directory.
-    fn cli(&self) -> Command {
+    pub(crate) fn cli(&self) -> Command {
         let mut c = cmd();
         c.env("OKTA_CLIENT_ORGURL", self.server.base_url())
             .env("OKTA_CLIENT_TOKEN", self.server.api_token())
@@ -60,13 +60,13 @@ impl Org {
         self.cli().args(args).stdin(Stdio::null()).output().unwrap()
     }
 
-    fn ok(&self, args: &[&str]) -> String {
+    pub(crate) fn ok(&self, args: &[&str]) -> String {
         let out = self.run(args);
         assert!(out.status.success(), "{args:?}\n{}", describe(&out));
         String::from_utf8(out.stdout).unwrap()
     }
 
-    fn spawn(&self, args: &[&str]) -> Child {
+    pub(crate) fn spawn(&self, args: &[&str]) -> Child {
         self.cli()
             .args(args)
             .stdin(Stdio::null())
@@ -77,7 +77,7 @@ impl Org {
     }
 
     /// Writes events published now through the control API; their uuids.
-    fn events(&self, count: usize) -> Vec<String> {
+    pub(crate) fn events(&self, count: usize) -> Vec<String> {
         let url = format!("{}/control/logs/late", self.server.base_url());
         self.rt.block_on(async {
             let answer: Value = reqwest::Client::new()
@@ -98,7 +98,7 @@ impl Org {
         })
     }
 
-    fn now_iso(&self) -> String {
+    pub(crate) fn now_iso(&self) -> String {
         let ms = self.server.sim().clock.now_ms();
         let t =
             time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).unwrap();
@@ -107,7 +107,7 @@ impl Org {
 }
 
 /// The envelopes of a JSONL file (every line must be whole JSON).
-fn read_jsonl(path: &Path) -> Vec<Value> {
+pub(crate) fn read_jsonl(path: &Path) -> Vec<Value> {
     let Ok(file) = std::fs::File::open(path) else {
         return Vec::new();
     };
@@ -121,7 +121,7 @@ fn read_jsonl(path: &Path) -> Vec<Value> {
         .collect()
 }
 
-fn line_count(path: &Path) -> usize {
+pub(crate) fn line_count(path: &Path) -> usize {
     std::fs::read(path)
         .map(|b| b.iter().filter(|&&c| c == b'\n').count())
         .unwrap_or(0)
@@ -472,6 +472,11 @@ fn every_trigger_runs_from_serve_and_from_watch() {
 
     // Something for each trigger to find: a new user and group, a membership, an update, deletions.
     let start = org.now_iso();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let user = org.api(
         reqwest::Method::POST,
         "/api/v1/users?activate=true",
@@ -520,6 +525,12 @@ fn every_trigger_runs_from_serve_and_from_watch() {
             "new_events",
             json!({"start": start, "categories": ["user_lifecycle"]}),
         ),
+        // No hook registered here (see realtime and hooks_e2e): its catch-up reads the log.
+        (
+            "new_events_realtime",
+            json!({"start": start, "event_types": ["user.lifecycle.create"], "register": false,
+                   "public_url": format!("http://127.0.0.1:{port}"), "secret_env": "HOOK_SECRET"}),
+        ),
         (
             "scheduled_event_search",
             json!({"schedule": "hourly", "start": "3h", "settle": "0s"}),
@@ -538,7 +549,7 @@ fn every_trigger_runs_from_serve_and_from_watch() {
         triggers.iter().map(|(t, _)| *t).collect::<Vec<_>>(),
         registry
     );
-    let mut yaml = String::from("interval: 1s\ntriggers:\n");
+    let mut yaml = format!("interval: 1s\nhttp: {{listen: \"127.0.0.1:{port}\"}}\ntriggers:\n");
     for (trigger, config) in &triggers {
         yaml.push_str(&format!(
             "  - name: {trigger}\n    connection: acme\n    trigger: {trigger}\n    config: {config}\n    sink: {{file: {}}}\n",
@@ -547,7 +558,15 @@ fn every_trigger_runs_from_serve_and_from_watch() {
     }
     let config_path = org.path("serve.yaml");
     std::fs::write(&config_path, yaml).unwrap();
-    let serve = org.spawn(&["serve", "--config", config_path.to_str().unwrap()]);
+    let serve = org
+        .cli()
+        .env("HOOK_SECRET", "a-shared-secret")
+        .args(["serve", "--config", config_path.to_str().unwrap()])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
     let deadline = Instant::now() + Duration::from_secs(60);
     // Everything each trigger finds here fits one batch, but the scheduled search's three windows.
     let expected = |t: &str| if t == "scheduled_event_search" { 3 } else { 1 };
@@ -608,8 +627,22 @@ fn every_trigger_runs_from_serve_and_from_watch() {
     assert_eq!(deleted.len(), 1);
     assert_eq!(deleted[0]["details"]["id"], did.as_str());
 
-    // Each trigger from `watch` too (new instances: their own cursors), to stdout.
-    for (trigger, config) in &triggers {
+    let created: Vec<String> = records("new_events_realtime")
+        .iter()
+        .map(|e| e["record"]["eventType"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        created,
+        vec!["user.lifecycle.create"; 2],
+        "the catch-up read both creations"
+    );
+
+    // Each trigger from `watch` too (new instances: their own cursors), to stdout; the real-time
+    // one needs the daemon's endpoint and says so.
+    let out = org.run(&["watch", "new_events_realtime", "-c", "acme"]);
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("run it under `okta-connector serve`"));
+    for (trigger, config) in triggers.iter().filter(|(t, _)| *t != "new_events_realtime") {
         let name = format!("watch-{trigger}");
         let config = config.to_string();
         let stdout = org.ok(&[
