@@ -75,6 +75,8 @@ pub enum Command {
     Serve(triggers::ServeArgs),
     /// The job history of triggers: each delivered batch and each failed attempt.
     Jobs(triggers::JobsArgs),
+    /// List and remove the org's Event Hooks (those of real-time triggers).
+    Hooks(triggers::HooksArgs),
 }
 
 /// The whole CLI: the derived commands plus the friendly subcommands generated from the action

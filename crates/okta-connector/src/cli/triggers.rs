@@ -102,3 +102,22 @@ pub enum JobsCommand {
         limit: u32,
     },
 }
+
+#[derive(Debug, Args)]
+pub struct HooksArgs {
+    #[command(subcommand)]
+    pub command: HooksCommand,
+}
+
+/// `serve` registers, verifies and activates the Event Hooks of its real-time triggers itself;
+/// these show and remove them.
+#[derive(Debug, Subcommand)]
+pub enum HooksCommand {
+    /// The org's Event Hooks: id, name, status, verification, address, event types.
+    List,
+    /// Deactivate and delete an Event Hook (by id, see `hooks list`).
+    Remove {
+        /// The hook's id (who...).
+        id: String,
+    },
+}

@@ -91,5 +91,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Watch(args) => triggers::watch(&ctx, args).await,
         Command::Serve(args) => triggers::serve(&ctx, args).await,
         Command::Jobs(args) => triggers::jobs(&ctx, args).await,
+        Command::Hooks(args) => triggers::hooks(&ctx, args).await,
     }
 }

@@ -16,7 +16,8 @@ use tokio::sync::watch;
 
 use super::Context;
 use crate::cli::triggers::{
-    JobsArgs, JobsCommand, ServeArgs, TriggersArgs, TriggersCommand, WatchArgs,
+    HooksArgs, HooksCommand, JobsArgs, JobsCommand, ServeArgs, TriggersArgs, TriggersCommand,
+    WatchArgs,
 };
 use crate::exit::{self, Exit};
 
@@ -193,6 +194,73 @@ pub async fn jobs(ctx: &Context, args: JobsArgs) -> anyhow::Result<()> {
         writer.item(&serde_json::to_value(&job)?)?;
     }
     writer.finish()?;
+    Ok(())
+}
+
+pub async fn hooks(ctx: &Context, args: HooksArgs) -> anyhow::Result<()> {
+    use okta_client::Query;
+    use reqwest::Method;
+    let client = ctx.client()?;
+    match args.command {
+        HooksCommand::List => {
+            let hooks: Vec<Value> = client.get("/api/v1/eventHooks", &Query::new()).await?;
+            let mut writer = Writer::new(
+                std::io::stdout().lock(),
+                ctx.output.unwrap_or(Format::Table),
+                &[
+                    "id",
+                    "name",
+                    "status",
+                    "verificationStatus",
+                    "uri",
+                    "eventTypes",
+                ],
+            );
+            for hook in hooks {
+                let items = hook["events"]["items"].as_array().map_or(0, Vec::len);
+                writer.item(&json!({
+                    "id": hook["id"],
+                    "name": hook["name"],
+                    "status": hook["status"],
+                    "verificationStatus": hook["verificationStatus"],
+                    "uri": hook["channel"]["config"]["uri"],
+                    "eventTypes": items,
+                }))?;
+            }
+            writer.finish()?;
+        }
+        HooksCommand::Remove { id } => {
+            if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric()) {
+                return Err(Exit::error(
+                    exit::USAGE,
+                    anyhow::anyhow!(
+                        "'{id}' is not an Event Hook id (see `okta-connector hooks list`)"
+                    ),
+                ));
+            }
+            let hook: Value = client
+                .get(&format!("/api/v1/eventHooks/{id}"), &Query::new())
+                .await?;
+            if hook["status"] == "ACTIVE" {
+                let path = format!("/api/v1/eventHooks/{id}/lifecycle/deactivate");
+                client
+                    .json::<Value, ()>(Method::POST, &path, &Query::new(), None)
+                    .await?;
+            }
+            client
+                .send(
+                    Method::DELETE,
+                    &format!("/api/v1/eventHooks/{id}"),
+                    &Query::new(),
+                    None,
+                )
+                .await?;
+            eprintln!(
+                "removed the Event Hook {id} ({}); a real-time trigger still running polls through its catch-up",
+                hook["name"].as_str().unwrap_or("")
+            );
+        }
+    }
     Ok(())
 }
 
