@@ -51,6 +51,32 @@ pub struct SimConfig {
     pub org_name: String,
     /// OAuth app integrations registered with the org authorization server at start.
     pub oauth_apps: Vec<crate::oauth::OAuthApp>,
+    /// How Event Hook calls are made: timeout, batch size, linger (also changeable at run time
+    /// through `PUT /control/event-hooks/settings`).
+    pub event_hooks: HookDelivery,
+}
+
+/// Event Hook delivery settings. Okta documents the 3-second timeout; it does not document its
+/// batch size or how long it gathers events, so those are the simulator's own choices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HookDelivery {
+    /// Each outbound call (verification GET, delivery POST) fails after this long (Okta: 3 s).
+    /// Tests lower it to exercise the retry after a timeout quickly.
+    pub timeout_ms: u64,
+    /// The most events one delivery carries.
+    pub max_batch: usize,
+    /// How long (real time) a batch that is not full waits for more events before it is sent.
+    pub linger_ms: u64,
+}
+
+impl Default for HookDelivery {
+    fn default() -> Self {
+        HookDelivery {
+            timeout_ms: 3000,
+            max_batch: 50,
+            linger_ms: 50,
+        }
+    }
 }
 
 /// Written by hand so the API token never reaches a log through `{:?}`.
@@ -68,6 +94,7 @@ impl std::fmt::Debug for SimConfig {
             .field("require_custom_attributes", &self.require_custom_attributes)
             .field("org_name", &self.org_name)
             .field("oauth_apps", &self.oauth_apps)
+            .field("event_hooks", &self.event_hooks)
             .finish()
     }
 }
@@ -86,6 +113,7 @@ impl Default for SimConfig {
             require_custom_attributes: true,
             org_name: "acme".into(),
             oauth_apps: Vec::new(),
+            event_hooks: HookDelivery::default(),
         }
     }
 }

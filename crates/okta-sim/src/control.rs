@@ -1,6 +1,16 @@
 //! The control API (`/control/...`, outside `/api/v1`, no auth): what tests and benchmarks use to
 //! steer the org: faults, the clock, rate-limit tier, late System Log events, request counters, OAuth
-//! apps and the DPoP nonce.
+//! apps, the DPoP nonce and Event Hook deliveries.
+//!
+//! Event Hooks (the README's Control API table lists the rest):
+//!
+//! | endpoint | what it does |
+//! |---|---|
+//! | `POST /control/event-hooks/duplicate` `{"count"}` | the next `count` deliveries (of any hook) are each sent twice: same body, same `eventId` |
+//! | `POST /control/event-hooks/drop` `{"count"}` | the next `count` batches are dropped unsent, as a lost delivery (no System Log event) |
+//! | `GET /control/event-hooks/deliveries` | `{"pending","duplicatesRequested","dropsRequested","hooks":{id:{"batchesSent","eventsSent","retries","failures","duplicatesSent","batchesDropped","eventsDropped","eventsDiscarded","pending","lastStatus","lastError"}}}` |
+//! | `POST /control/event-hooks/flush` `{"timeoutMs"}` (optional, default 10000) | sends what is pending now (no lingering) and answers when nothing is pending: 200 `{"pending":0}`, or 504 with what is left |
+//! | `GET /control/event-hooks/settings`, `PUT /control/event-hooks/settings` `{"timeoutMs","maxBatch","lingerMs"}` | delivery settings (from `SimConfig::event_hooks`: 3000 ms, 50 events, 50 ms); a PUT changes the fields given |
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -111,6 +121,19 @@ pub fn routes() -> Router<Arc<Sim>> {
         .route("/oauth/apps", get(oauth_apps).post(add_oauth_app))
         .route("/oauth/dpop-nonce", get(dpop_nonce))
         .route("/oauth/dpop-nonce/rotate", post(rotate_dpop_nonce))
+        .route("/event-hooks/duplicate", post(hook_duplicates))
+        .route("/event-hooks/drop", post(hook_drops))
+        .route(
+            "/event-hooks/deliveries",
+            get(|State(sim): State<Arc<Sim>>| async move {
+                Json(sim.hooks.delivery.snapshot())
+            }),
+        )
+        .route("/event-hooks/flush", post(hook_flush))
+        .route(
+            "/event-hooks/settings",
+            get(hook_settings).put(set_hook_settings),
+        )
         .fallback(|| async {
             (
                 axum::http::StatusCode::NOT_FOUND,
@@ -386,4 +409,108 @@ async fn rotate_dpop_nonce(
     let r = body.map(|Json(r)| r).unwrap_or_default();
     let nonce = sim.oauth.dpop.rotate(sim.clock.now_ms(), r.expire_previous);
     Json(json!({"nonce": nonce, "previousExpired": r.expire_previous}))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Count {
+    count: u64,
+}
+
+/// The most duplicates or drops one call asks for: a bound against a mistyped number.
+const MAX_HOOK_FAULTS: u64 = 1_000_000;
+
+fn hook_count(c: &Count) -> Result<u64, ApiError> {
+    if c.count > MAX_HOOK_FAULTS {
+        return Err(bad(
+            "count",
+            format!("at most {MAX_HOOK_FAULTS}, got {}", c.count),
+        ));
+    }
+    Ok(c.count)
+}
+
+/// The next `count` event hook deliveries are sent twice (Okta delivers at least once).
+async fn hook_duplicates(
+    State(sim): State<Arc<Sim>>,
+    Json(c): Json<Count>,
+) -> Result<Json<Value>, ApiError> {
+    let total = sim.hooks.delivery.add_duplicates(hook_count(&c)?);
+    Ok(Json(json!({"duplicatesRequested": total})))
+}
+
+/// The next `count` event hook batches are lost (Okta's delivery is best-effort).
+async fn hook_drops(
+    State(sim): State<Arc<Sim>>,
+    Json(c): Json<Count>,
+) -> Result<Json<Value>, ApiError> {
+    let total = sim.hooks.delivery.add_drops(hook_count(&c)?);
+    Ok(Json(json!({"dropsRequested": total})))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
+struct Flush {
+    timeout_ms: Option<u64>,
+}
+
+/// Waits until every queued event hook delivery is done (sent, failed or dropped).
+async fn hook_flush(
+    State(sim): State<Arc<Sim>>,
+    body: Option<Json<Flush>>,
+) -> Result<Json<Value>, (axum::http::StatusCode, Json<Value>)> {
+    let f = body.map(|Json(f)| f).unwrap_or_default();
+    let timeout = std::time::Duration::from_millis(f.timeout_ms.unwrap_or(10_000).min(600_000));
+    let left = sim.hooks.delivery.flush(timeout).await;
+    if left == 0 {
+        Ok(Json(json!({"pending": 0})))
+    } else {
+        Err((
+            axum::http::StatusCode::GATEWAY_TIMEOUT,
+            Json(json!({"pending": left})),
+        ))
+    }
+}
+
+fn settings_json(s: crate::config::HookDelivery) -> Value {
+    json!({"timeoutMs": s.timeout_ms, "maxBatch": s.max_batch, "lingerMs": s.linger_ms})
+}
+
+async fn hook_settings(State(sim): State<Arc<Sim>>) -> Json<Value> {
+    Json(settings_json(sim.hooks.delivery.settings()))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
+struct HookSettings {
+    timeout_ms: Option<u64>,
+    max_batch: Option<usize>,
+    linger_ms: Option<u64>,
+}
+
+async fn set_hook_settings(
+    State(sim): State<Arc<Sim>>,
+    Json(h): Json<HookSettings>,
+) -> Result<Json<Value>, ApiError> {
+    let mut s = sim.hooks.delivery.settings();
+    if let Some(t) = h.timeout_ms {
+        if !(1..=600_000).contains(&t) {
+            return Err(bad("timeoutMs", format!("must be 1 to 600000, got {t}")));
+        }
+        s.timeout_ms = t;
+    }
+    if let Some(b) = h.max_batch {
+        if !(1..=100_000).contains(&b) {
+            return Err(bad("maxBatch", format!("must be 1 to 100000, got {b}")));
+        }
+        s.max_batch = b;
+    }
+    if let Some(l) = h.linger_ms {
+        if l > 600_000 {
+            return Err(bad("lingerMs", format!("must be 0 to 600000, got {l}")));
+        }
+        s.linger_ms = l;
+    }
+    sim.hooks.delivery.set_settings(s);
+    Ok(Json(settings_json(s)))
 }

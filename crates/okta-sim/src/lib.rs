@@ -8,6 +8,7 @@ pub mod auth;
 pub mod clock;
 pub mod config;
 pub mod control;
+pub mod event_hooks;
 pub mod faults;
 pub mod filter;
 pub mod http;
@@ -48,6 +49,8 @@ pub struct Sim {
     pub api_tokens: RwLock<Vec<auth::ApiToken>>,
     /// The org authorization server: OAuth apps, codes, tokens, DPoP nonces.
     pub oauth: oauth::OAuth,
+    /// Event hooks: the registry and the deliveries the System Log feeds.
+    pub hooks: event_hooks::EventHooks,
     /// The admin the API token belongs to: the System Log actor of API calls.
     pub admin: Arc<Entity>,
     /// Random source for event uuids and transaction ids (seeded, so a run is reproducible).
@@ -100,6 +103,7 @@ impl Sim {
             }]),
             admin,
             oauth: oauth::OAuth::new(&config.oauth_apps),
+            hooks: event_hooks::EventHooks::new(config.event_hooks),
             rng: Mutex::new(Rng::new(config.seed ^ 0x10_6E)),
             base_url: OnceLock::new(),
             config,
@@ -137,7 +141,8 @@ impl Sim {
         };
         let ev = LogEvent::from_request(ctx, event, published_ms, uuid);
         let text = ev.uuid_string();
-        self.logs.append(ev, self.clock.now_ms());
+        self.logs
+            .append_then(ev, self.clock.now_ms(), |ev| self.hooks.delivery.offer(ev));
         text
     }
 }

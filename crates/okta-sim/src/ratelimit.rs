@@ -245,6 +245,12 @@ mod tests {
         assert_eq!(bucket_for("GET", "/api/v1/apps/0oa1"), APP_ID);
         assert_eq!(bucket_for("GET", "/api/v1/apps/0oa1/users"), APPS);
         assert_eq!(bucket_for("GET", "/api/v1/meta/types/user"), OTHER);
+        // Okta publishes no bucket of its own for event hooks: "most other endpoints".
+        assert_eq!(bucket_for("POST", "/api/v1/eventHooks"), OTHER);
+        assert_eq!(
+            bucket_for("POST", "/api/v1/eventHooks/who1/lifecycle/verify"),
+            OTHER
+        );
     }
 
     #[test]

@@ -54,6 +54,7 @@ impl SimServer {
 
     /// Stops accepting connections, lets requests in flight finish, and waits for the server to end.
     pub async fn shutdown(mut self) {
+        self.sim.hooks.delivery.shutdown();
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
@@ -65,6 +66,7 @@ impl SimServer {
 
 impl Drop for SimServer {
     fn drop(&mut self) {
+        self.sim.hooks.delivery.shutdown();
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }

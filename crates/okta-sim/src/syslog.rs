@@ -200,7 +200,13 @@ pub struct LogStore {
 
 impl LogStore {
     /// Persists `ev` now (`stored_ms`): after every event already stored, so polling sees it next.
-    pub fn append(&self, mut ev: LogEvent, now_ms: i64) {
+    pub fn append(&self, ev: LogEvent, now_ms: i64) {
+        self.append_then(ev, now_ms, |_| {});
+    }
+
+    /// `append`, then `then(&event)` while still holding the write lock: whatever `then` feeds
+    /// (event hook queues) sees events in persistence order.
+    pub fn append_then(&self, mut ev: LogEvent, now_ms: i64, then: impl FnOnce(&LogEvent)) {
         let mut data = self.data.write();
         ev.stored_ms = data
             .events
@@ -209,6 +215,9 @@ impl LogStore {
         let seq = data.events.len() as u32;
         data.by_published.insert((ev.published_ms, seq));
         data.events.push(ev);
+        if let Some(last) = data.events.last() {
+            then(last);
+        }
     }
 
     /// Appends seeded history whose `stored_ms` are already set (and non-decreasing).
@@ -312,6 +321,13 @@ pub const EVENT_TYPES: &[&str] = &[
     "app.oauth2.token.grant.refresh_token",
     "app.oauth2.token.detect_reuse",
     "app.oauth2.token.revoke",
+    "event_hook.created",
+    "event_hook.updated",
+    "event_hook.activated",
+    "event_hook.deactivated",
+    "event_hook.deleted",
+    "event_hook.verified",
+    "event_hook.delivery",
 ];
 
 /// The static name of a known event type.

@@ -8,6 +8,7 @@ use axum::Router;
 use crate::Sim;
 
 pub mod apps;
+pub mod event_hooks;
 pub mod groups;
 pub mod logs;
 pub mod meta;
@@ -21,4 +22,5 @@ pub fn api() -> Router<Arc<Sim>> {
         .merge(apps::routes())
         .merge(meta::routes())
         .merge(logs::routes())
+        .merge(event_hooks::routes())
 }

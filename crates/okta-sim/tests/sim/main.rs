@@ -5,6 +5,7 @@ mod jose;
 mod support;
 
 mod apps;
+mod event_hooks;
 mod fidelity;
 mod groups;
 mod limits;

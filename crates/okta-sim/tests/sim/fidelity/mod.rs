@@ -7,7 +7,7 @@
 
 mod cassettes;
 mod headers;
-mod openapi;
+pub(crate) mod openapi;
 mod replay;
 mod spec;
 
