@@ -34,7 +34,6 @@ pub trait Observer: Send + Sync {
 
 /// One attempt of a request.
 #[derive(Clone, Copy, Debug)]
-#[non_exhaustive]
 pub struct Attempt<'a> {
     pub method: &'a Method,
     /// The rate-limit bucket key (method and path shape).
@@ -95,7 +94,6 @@ impl WaitReason {
 
 /// A retry about to happen.
 #[derive(Clone, Copy, Debug)]
-#[non_exhaustive]
 pub struct Retry<'a> {
     pub method: &'a Method,
     pub bucket: &'a str,
