@@ -247,7 +247,12 @@ async fn stream_response(
         elapsed_ms,
         "action (streaming)"
     );
-    let items = futures_util::stream::iter(first).chain(items);
+    // A stream that ended must not be polled again (Okta's page streams panic).
+    let rest: Items = match first {
+        Some(_) => items,
+        None => Box::pin(futures_util::stream::empty()),
+    };
+    let items = futures_util::stream::iter(first).chain(rest);
     let (connection, action) = (connection.to_string(), action.to_string());
     // Items of one page arrive together: each chunk written carries all those ready.
     let chunks = items.ready_chunks(256);
