@@ -16,12 +16,13 @@ use crate::auth::{Auth, AuthStatus, Pkce};
 use crate::clock::{Clock, TokioClock};
 use crate::error::{Error, ErrorBody, ErrorKind};
 use crate::governor::{Admission, Governor, GovernorConfig, bucket_key};
+use crate::observer::{self, Attempt, AttemptOutcome, Observer, RetryReason, WaitReason};
 use crate::page::{LogPoll, LogStart, Page, Pages, next_link};
 use crate::retry::{self, Decision, Outcome, RateLimitHeaders, RetryPolicy};
 use crate::transport::{HttpTransport, Request, Response, Transport};
 
 /// Everything a client needs. `ClientConfig::new` gives the defaults.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct ClientConfig {
     /// The org's base URL: `https://acme.okta.com`, or `http://127.0.0.1:PORT` for the simulator.
     pub org_url: Url,
@@ -32,6 +33,22 @@ pub struct ClientConfig {
     /// Timeout of one HTTP attempt.
     pub request_timeout: Duration,
     pub user_agent: String,
+    /// Told of every attempt, rate-limit wait and retry (metrics); `None` by default.
+    pub observer: Option<Arc<dyn Observer>>,
+}
+
+impl std::fmt::Debug for ClientConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientConfig")
+            .field("org_url", &self.org_url.as_str())
+            .field("auth", &self.auth)
+            .field("retry", &self.retry)
+            .field("max_bucket_share", &self.max_bucket_share)
+            .field("request_timeout", &self.request_timeout)
+            .field("user_agent", &self.user_agent)
+            .field("observer", &self.observer.as_ref().map(|_| "set"))
+            .finish()
+    }
 }
 
 impl ClientConfig {
@@ -43,6 +60,7 @@ impl ClientConfig {
             max_bucket_share: 0.5,
             request_timeout: Duration::from_secs(30),
             user_agent: concat!("okta-connector/", env!("CARGO_PKG_VERSION")).to_string(),
+            observer: None,
         }
     }
 }
@@ -376,6 +394,7 @@ impl Client {
         self.check_origin(&url)?;
         let inner = &self.inner;
         let policy = &inner.config.retry;
+        let observer = inner.config.observer.as_deref();
         let key = bucket_key(method.as_str(), url.path());
         let mut headers = extra;
         headers.extend(self.headers(body.is_some()));
@@ -406,12 +425,27 @@ impl Client {
                     .headers
                     .insert("x-okta-retry-count", HeaderValue::from(attempt - 1));
             }
+            let sent = inner.clock.now();
             let result = inner.transport.send(request).await;
             let now = inner.clock.now();
             let elapsed = now.saturating_duration_since(started);
-            let (outcome_error, decision) = match result {
+            let took = now.saturating_duration_since(sent);
+            let (outcome_error, decision, reason) = match result {
                 Ok(response) => {
                     let limits = RateLimitHeaders::parse(&response.headers);
+                    if let Some(observer) = observer {
+                        observer.attempt(&Attempt {
+                            method: &method,
+                            bucket: &key,
+                            number: attempt,
+                            outcome: AttemptOutcome::Status(response.status.as_u16()),
+                            duration: took,
+                            limit: limits.limit,
+                            remaining: limits.remaining,
+                            reset: limits.reset,
+                            request_id: header_str(&response.headers, "x-okta-request-id"),
+                        });
+                    }
                     inner.governor.observe(&key, now, Some(&limits));
                     inner.auth.observe(&response.headers);
                     if response.status.is_success() {
@@ -422,6 +456,18 @@ impl Client {
                         .recover(purpose, &presented, &response, &mut tried)
                         .await
                     {
+                        let request_id = header_str(&response.headers, "x-okta-request-id");
+                        tracing::debug!(%method, path = url.path(), status = response.status.as_u16(), okta_request_id = request_id, "renewed the credentials; repeating the request");
+                        if let Some(observer) = observer {
+                            observer.retry(&observer::Retry {
+                                method: &method,
+                                bucket: &key,
+                                attempt,
+                                reason: RetryReason::Auth,
+                                after: Duration::ZERO,
+                                request_id,
+                            });
+                        }
                         continue;
                     }
                     if response.status.is_redirection() {
@@ -432,27 +478,70 @@ impl Client {
                         headers: &response.headers,
                     };
                     let (retryable, decision) = judge(policy, &method, attempt, elapsed, &outcome);
+                    let reason = RetryReason::of(&outcome);
                     retry_for = request_id(&response.headers);
-                    (api_error(&method, &url, &response, retryable), decision)
+                    (
+                        api_error(&method, &url, &response, retryable),
+                        decision,
+                        reason,
+                    )
                 }
                 Err(e) => {
+                    if let Some(observer) = observer {
+                        observer.attempt(&Attempt {
+                            method: &method,
+                            bucket: &key,
+                            number: attempt,
+                            outcome: AttemptOutcome::Failed(e.kind),
+                            duration: took,
+                            limit: None,
+                            remaining: None,
+                            reset: None,
+                            request_id: None,
+                        });
+                    }
                     inner.governor.observe(&key, now, None);
                     let outcome = Outcome::Transport {
                         kind: e.kind,
                         sent: e.sent,
                     };
                     let (retryable, decision) = judge(policy, &method, attempt, elapsed, &outcome);
+                    let reason = RetryReason::of(&outcome);
                     retry_for = None;
                     let error = Error {
                         retryable,
                         ..Error::new(e.kind, format!("{method} {}: {}", url.path(), e.message))
                     };
-                    (error, decision)
+                    (error, decision, reason)
                 }
             };
             match decision {
                 Decision::Retry { after } => {
-                    tracing::debug!(%method, path = url.path(), attempt, ?after, error = %outcome_error, "retrying");
+                    // A field of its own, so JSON logs can be searched by Okta's request id.
+                    tracing::info!(
+                        %method,
+                        path = url.path(),
+                        attempt,
+                        after_ms = after.as_millis() as u64,
+                        reason = reason.as_str(),
+                        status = outcome_error.status,
+                        okta_request_id = retry_for.as_deref(),
+                        error = %outcome_error,
+                        "retrying"
+                    );
+                    if let Some(observer) = observer {
+                        observer.retry(&observer::Retry {
+                            method: &method,
+                            bucket: &key,
+                            attempt,
+                            reason,
+                            after,
+                            request_id: retry_for.as_deref(),
+                        });
+                        if reason.is_throttled() {
+                            observer.waited(&key, WaitReason::RateLimited, after);
+                        }
+                    }
                     inner.clock.sleep(after).await;
                     attempt += 1;
                 }
@@ -461,6 +550,7 @@ impl Client {
                     if attempt > 1 {
                         error.message = format!("{} ({reason})", error.message);
                     }
+                    log_failure(&error);
                     return Err(error);
                 }
             }
@@ -470,10 +560,14 @@ impl Client {
     /// Waits until the governor admits a request on `key`.
     async fn pace(&self, key: &str) {
         let inner = &self.inner;
+        let observer = inner.config.observer.as_deref();
         loop {
             match inner.governor.admit(key, inner.clock.now()) {
                 Admission::Go { after } => {
                     if !after.is_zero() {
+                        if let Some(observer) = observer {
+                            observer.waited(key, WaitReason::Pacing, after);
+                        }
                         inner.clock.sleep(after).await;
                     }
                     return;
@@ -484,6 +578,9 @@ impl Client {
                         ?retry_in,
                         "rate-limit share used up; waiting for the reset"
                     );
+                    if let Some(observer) = observer {
+                        observer.waited(key, WaitReason::ShareUsed, retry_in);
+                    }
                     inner.clock.sleep(retry_in).await;
                 }
             }
@@ -541,10 +638,37 @@ fn to_json<B: Serialize + ?Sized>(body: &B) -> Result<Bytes, Error> {
 }
 
 fn request_id(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get("x-okta-request-id")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string)
+    header_str(headers, "x-okta-request-id").map(str::to_string)
+}
+
+fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// A request that failed for good, as a log event carrying Okta's request id. Okta's or the
+/// network's failures at info; refusals (4xx) at debug, since the caller reports those itself and
+/// some are expected (a lookup answered 404).
+fn log_failure(error: &Error) {
+    let refused = error
+        .status
+        .is_some_and(|s| (400..500).contains(&s) && s != 429);
+    if refused {
+        tracing::debug!(
+            status = error.status,
+            error_code = error.error_code(),
+            okta_request_id = error.request_id(),
+            error = %error.message,
+            "request refused"
+        );
+    } else {
+        tracing::info!(
+            status = error.status,
+            kind = observer::kind_label(error.kind),
+            okta_request_id = error.request_id(),
+            error = %error.message,
+            "request failed"
+        );
+    }
 }
 
 /// Parses a 2xx body; a body that does not parse (truncated, another shape) is a `Decode` error.

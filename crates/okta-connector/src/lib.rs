@@ -7,6 +7,7 @@ pub mod bulk;
 pub mod connections;
 pub mod daemon;
 pub mod journal;
+pub mod logging;
 pub mod output;
 pub mod profile_schema;
 pub mod serve;

@@ -5,6 +5,7 @@ mod common;
 mod fixtures;
 mod governor;
 mod oauth;
+mod observer;
 mod origin;
 mod replay;
 mod sim;

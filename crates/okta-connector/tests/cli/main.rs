@@ -4,6 +4,7 @@
 mod actions;
 mod bulk;
 mod connections;
+mod daemon_api;
 mod demo;
 mod lifecycle;
 mod oauth;
