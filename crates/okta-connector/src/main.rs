@@ -13,13 +13,12 @@ fn main() -> std::process::ExitCode {
         Some("serve" | "watch") => "info",
         _ => "warn",
     };
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("OKTA_CONNECTOR_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level)),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    let format = matches
+        .subcommand_matches("serve")
+        .and_then(|serve| serve.get_one::<okta_connector::logging::LogFormat>("log_format"))
+        .copied()
+        .unwrap_or_default();
+    okta_connector::logging::init_logging(format, default_level);
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {

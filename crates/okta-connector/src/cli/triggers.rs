@@ -81,6 +81,10 @@ pub struct ServeArgs {
     /// The configuration file.
     #[arg(long, value_name = "FILE")]
     pub config: PathBuf,
+    /// The log on stderr: text lines, or JSON objects (one per line, with the Okta request id of
+    /// failed and retried requests as `okta_request_id`).
+    #[arg(long, value_enum, default_value_t = okta_connector::logging::LogFormat::Text)]
+    pub log_format: okta_connector::logging::LogFormat,
 }
 
 #[derive(Debug, Args)]

@@ -345,6 +345,7 @@ pub async fn serve(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
     let config = ServeConfig::load(&args.config).map_err(|e| Exit::error(exit::USAGE, e))?;
     let state_dir = ctx.state_dir()?;
     let env = ctx.environment();
+    let metrics = Arc::new(okta_connector::daemon::metrics::Metrics::new());
     let mut clients = BTreeMap::new();
     for name in config.connections() {
         let resolved = okta_connector::connections::resolve(&state_dir, Some(name), &env)
@@ -352,7 +353,7 @@ pub async fn serve(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
             .map_err(|e| Exit::error(exit::CONNECTION, e))?;
         let client = resolved
             .connection
-            .client()
+            .client_observed(Some(metrics.client_observer(name)))
             .map_err(|e| Exit::error(exit::CONNECTION, e))?;
         clients.insert(name.to_string(), client);
     }
@@ -362,7 +363,7 @@ pub async fn serve(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
         state_dir: &state_dir,
         clock: Arc::new(okta_client::TokioClock),
         env: &env,
-        metrics: Arc::new(okta_connector::daemon::metrics::Metrics::new()),
+        metrics,
     };
     tracing::info!(instances = config.triggers.len(), "serving");
     let outcomes = okta_connector::serve::daemon(&config, around, shutdown_signal())

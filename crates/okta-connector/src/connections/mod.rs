@@ -32,7 +32,17 @@ pub struct Connection {
 impl Connection {
     // okta_client::Error is large by design (status, Okta's body, request id); it is returned once.
     pub fn client(&self) -> Result<Client, okta_client::Error> {
-        Client::new(ClientConfig::new(self.org_url.clone(), self.auth.clone()))
+        self.client_observed(None)
+    }
+
+    /// A client whose every request is reported to `observer` (the daemon's metrics).
+    pub fn client_observed(
+        &self,
+        observer: Option<std::sync::Arc<dyn okta_client::Observer>>,
+    ) -> Result<Client, okta_client::Error> {
+        let mut config = ClientConfig::new(self.org_url.clone(), self.auth.clone());
+        config.observer = observer;
+        Client::new(config)
     }
 }
 

@@ -34,5 +34,9 @@ pub fn router(state: Arc<DaemonState>) -> axum::Router {
         .merge(api::routes())
         .merge(ops::routes())
         .merge(hooks::routes())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            ops::track,
+        ))
         .with_state(state)
 }

@@ -305,3 +305,239 @@ fn killed_between_acknowledging_and_delivering_then_caught_up_nothing_is_lost() 
         "the catch-up brought what happened while the daemon was down"
     );
 }
+
+/// A control-API or Okta API call on the simulator (SSWS for /api/v1): the JSON answer.
+fn sim_call(org: &Org, method: &str, path: &str, body: Option<Value>) -> Value {
+    let url = format!("{}{path}", org.server.base_url());
+    let token = org.server.api_token();
+    org.rt.block_on(async {
+        let mut request = reqwest::Client::new()
+            .request(method.parse().unwrap(), &url)
+            .header("Authorization", format!("SSWS {token}"))
+            .header("Accept", "application/json");
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        assert!(status.is_success(), "{method} {path}: {status} {text}");
+        serde_json::from_str(&text).unwrap_or(Value::Null)
+    })
+}
+
+/// A call to the daemon's own HTTP side: (status, body).
+fn daemon_call(
+    org: &Org,
+    port: u16,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (u16, String) {
+    let url = format!("http://127.0.0.1:{port}{path}");
+    org.rt.block_on(async {
+        let mut request = reqwest::Client::new().request(method.parse().unwrap(), &url);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        match request.send().await {
+            Ok(r) => (r.status().as_u16(), r.text().await.unwrap()),
+            // Not listening (yet).
+            Err(_) => (0, String::new()),
+        }
+    })
+}
+
+#[test]
+fn serve_registers_the_hook_and_okta_delivers_through_it() {
+    let org = Org::start();
+    add_connection(&org);
+    let port = free_port();
+    let sink = org.path("rt.jsonl");
+    let api_token = "daemon-api-token-0123456789";
+    let config = json!({
+        "http": {"listen": format!("127.0.0.1:{port}"), "api_token_env": "API_TOKEN"},
+        "triggers": [{
+            "name": "rt",
+            "connection": "acme",
+            "trigger": "new_events_realtime",
+            "config": {
+                "event_types": ["user.session.start"],
+                "public_url": format!("http://127.0.0.1:{port}"),
+                "secret_env": "HOOK_SECRET",
+                "start": org.now_iso(),
+                "catch_up": "1h",
+            },
+            "sink": {"file": sink},
+        }],
+    });
+    let config_path = org.path("serve.json");
+    std::fs::write(&config_path, config.to_string()).unwrap();
+    let start = || {
+        org.cli()
+            .env("HOOK_SECRET", SECRET)
+            .env("API_TOKEN", api_token)
+            .args([
+                "serve",
+                "--config",
+                config_path.to_str().unwrap(),
+                "--log-format",
+                "json",
+            ])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let ready = || {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let hooks = sim_call(&org, "GET", "/api/v1/eventHooks", None);
+            let up = daemon_call(&org, port, "GET", "/readyz", None, None).0 == 200;
+            if up
+                && hooks
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|h| h["verificationStatus"] == "VERIFIED")
+            {
+                return hooks;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the hook was not registered and verified: {hooks}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    let serve = start();
+    let hooks = ready();
+    // Created, activated and verified by `serve`, with the eligible type, at the instance's address;
+    // Okta never shows the secret.
+    let hook = &hooks[0];
+    assert_eq!(hook["status"], "ACTIVE");
+    assert_eq!(hook["events"]["items"], json!(["user.session.start"]));
+    assert_eq!(
+        hook["channel"]["config"]["uri"],
+        format!("http://127.0.0.1:{port}/hooks/rt")
+    );
+    assert!(!hook.to_string().contains(SECRET));
+
+    // Okta pushes events as they happen: they arrive without waiting for the hour's catch-up.
+    let first = org.events(500);
+    wait_for_lines(&sink, 500);
+    assert_eq!(ids(&sink), first);
+    // Repeated deliveries are delivered once.
+    sim_call(
+        &org,
+        "POST",
+        "/control/event-hooks/duplicate",
+        Some(json!({"count": 3})),
+    );
+    let second = org.events(120);
+    wait_for_lines(&sink, 620);
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(line_count(&sink), 620, "duplicates delivered once");
+    let deliveries = sim_call(&org, "GET", "/control/event-hooks/deliveries", None);
+    let stats = deliveries["hooks"]
+        .as_object()
+        .unwrap()
+        .values()
+        .next()
+        .unwrap()
+        .clone();
+    assert!(
+        stats["duplicatesSent"].as_u64().unwrap() >= 1,
+        "{deliveries}"
+    );
+
+    // The operations endpoints and the API for actions on the same listener.
+    let (status, metrics) = daemon_call(&org, port, "GET", "/metrics", None, None);
+    assert_eq!(status, 200);
+    assert!(
+        metrics.contains("hook_events_total{instance=\"rt\"}"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("trigger_records_delivered_total{instance=\"rt\""),
+        "{metrics}"
+    );
+    assert_eq!(
+        daemon_call(&org, port, "GET", "/healthz", None, None).0,
+        200
+    );
+    let (status, body) = daemon_call(
+        &org,
+        port,
+        "POST",
+        "/v1/connections/acme/actions/search_system_log",
+        Some(api_token),
+        Some(json!({"since": "1h", "filter": "eventType eq \"user.session.start\"", "max": 3})),
+    );
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body.lines().count(), 3, "{body}");
+    assert_eq!(
+        daemon_call(
+            &org,
+            port,
+            "POST",
+            "/v1/connections/acme/actions/get_user",
+            None,
+            Some(json!({}))
+        )
+        .0,
+        401
+    );
+
+    // A delivery lost (Okta gave up on it): a restart's catch-up brings its events.
+    sim_call(
+        &org,
+        "POST",
+        "/control/event-hooks/drop",
+        Some(json!({"count": 1})),
+    );
+    let lost = org.events(20);
+    sim_call(&org, "POST", "/control/event-hooks/flush", Some(json!({})));
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(line_count(&sink), 620, "the dropped batch did not arrive");
+    let out = stop(serve);
+    assert!(out.status.success(), "{}", describe(&out));
+    let log = String::from_utf8_lossy(&out.stderr).into_owned();
+    let serve = start();
+    ready();
+    wait_for_lines(&sink, 640);
+    let out = stop(serve);
+    assert!(out.status.success(), "{}", describe(&out));
+    let all: Vec<String> = first.iter().chain(&second).chain(&lost).cloned().collect();
+    let mut got = ids(&sink);
+    assert_eq!(got.len(), all.len());
+    got.sort();
+    let mut all = all;
+    all.sort();
+    assert_eq!(got, all, "every event once");
+    // Structured logs, and no secret in them.
+    let log = log + &String::from_utf8_lossy(&out.stderr);
+    assert!(
+        log.lines()
+            .any(|l| l.starts_with('{') && l.contains("\"level\"")),
+        "{log}"
+    );
+    assert!(
+        !log.contains(SECRET) && !log.contains(api_token),
+        "a secret leaked into the log"
+    );
+
+    // `hooks list` shows the hook, `hooks remove` deletes it.
+    let listed = org.ok(&["-c", "acme", "--output", "ndjson", "hooks", "list"]);
+    let id = serde_json::from_str::<Value>(listed.lines().next().unwrap()).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    org.ok(&["-c", "acme", "hooks", "remove", &id]);
+    assert_eq!(sim_call(&org, "GET", "/api/v1/eventHooks", None), json!([]));
+}
